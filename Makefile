@@ -1,0 +1,37 @@
+# The two commands of README.md's quick start: `make run` and `make test`.
+BUILD_DIR  ?= build
+ASAN_DIR   ?= build-asan
+BUILD_TYPE ?= Release
+LISTEN     ?= 127.0.0.1:8080
+CMAKE_ARGS ?=
+
+.PHONY: all deps configure build run test test-asan clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR)
+
+# Simulated board, car and site; state under build/ so no root is needed.
+run: configure
+	@cmake --build $(BUILD_DIR) --target evsed
+	@mkdir -p $(BUILD_DIR)/state
+	$(BUILD_DIR)/evsed --simulate --listen $(LISTEN) --state-dir $(BUILD_DIR)/state
+
+test: build
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j2 --timeout 300
+
+# Unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps
+	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEVSED_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(ASAN_DIR) --target evsed_unit_tests
+	@ctest --test-dir $(ASAN_DIR) --output-on-failure -L unit
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)

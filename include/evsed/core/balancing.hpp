@@ -1,0 +1,94 @@
+#pragma once
+// Current calculation: may one more EVSE start (SmartEVSE IsCurrentAvailable),
+// and how much current the charging EVSEs get (CalcBalancedCurrent). Pure
+// functions over slots, so the same code serves a standalone EVSE (one slot)
+// and a power-share master (up to eight).
+
+#include <cstdint>
+#include <span>
+
+#include "evsed/core/limiter.hpp"
+#include "evsed/core/settings.hpp"
+#include "evsed/core/units.hpp"
+
+namespace evsed::core {
+
+inline constexpr std::size_t kMaxEvses = 8;
+
+enum class Role : std::uint8_t {
+  Standalone,  // LoadBl 0
+  Master,      // LoadBl 1: MaxCircuit caps the sum of all EVSEs
+};
+
+struct EvseSlot {
+  bool charging = false;       // in state C
+  DeciAmps balanced{0};        // current assigned to it
+  DeciAmps balanced_max{0};    // its own ceiling (cable, MaxCurrent, override)
+  bool solar_startup = false;  // charging for less than 40 s: held at MinCurrent in Solar
+};
+
+// Measurements the calculation works on, already corrected for a home battery.
+struct GridMeasurement {
+  DeciAmps mains_worst_phase{0};  // Imeasured: highest phase current, + = import
+  DeciAmps mains_sum{0};          // Isum: sum of the three phases
+  DeciAmps circuit_worst_phase{0};
+};
+
+struct BalanceContext {
+  Role role = Role::Standalone;
+  const Settings* settings = nullptr;
+  Amps max_sum_mains{0};  // capacity limit in force now (0 = none)
+  GridMeasurement grid;
+  int phases = 3;                 // phases the EVSE charges on now
+  bool single_phase_forced = false;
+  bool own_state_b = false;
+  bool own_state_c = false;
+  bool grid_relay_open = false;
+  bool switch_to_1p_pending = false;
+};
+
+enum class TimerPurpose : std::uint8_t {
+  StopCharging,  // at expiry: stop, "waiting for solar"
+  SwitchTo1P,    // at expiry: continue on one phase
+  SwitchTo3P,    // at expiry: continue on three phases
+};
+
+// What the calculation wants done with a countdown timer.
+struct TimerChange {
+  enum class Kind : std::uint8_t { Keep, Clear, Start } kind = Kind::Keep;
+  Seconds duration{0};
+  TimerPurpose purpose = TimerPurpose::StopCharging;
+  static TimerChange clear() { return {Kind::Clear, Seconds{0}, TimerPurpose::StopCharging}; }
+  static TimerChange start(Seconds d, TimerPurpose p = TimerPurpose::StopCharging) { return {Kind::Start, d, p}; }
+};
+
+// State that persists between calculations.
+struct BalanceState {
+  DeciAmps iset{0};    // IsetBalanced: total current for the charging EVSEs (integrator)
+  int no_current = 0;  // consecutive hard-shortage calculations
+};
+
+struct BalanceRequest {
+  bool new_measurement = false;  // a fresh mains reading arrived since the last run
+  bool new_evse = false;         // an EVSE just started charging (firmware mod = 1)
+  std::int64_t solar_stop_left_s = 0;     // 0 = idle
+  std::int64_t max_sum_mains_left_s = 0;  // 0 = idle
+};
+
+struct BalanceOutcome {
+  TimerChange solar_stop;
+  TimerChange max_sum_mains;
+  int request_phases = 0;        // 1 or 3 to request a phase switch, 0 = none
+  bool stop_for_phase_switch = false;  // go to C1 so the switch can happen
+  bool raise_less_6a = false;    // hard shortage persisted, or mains above 2 x MaxMains
+  CurrentLimiter limiter = CurrentLimiter::None;
+};
+
+// May one more EVSE start charging now?
+bool is_current_available(const BalanceContext& ctx, std::span<const EvseSlot> slots);
+
+// One run of the regulation: updates `state` and every slot's `balanced`.
+BalanceOutcome calc_balanced_current(const BalanceContext& ctx, const BalanceRequest& req, BalanceState& state,
+                                     std::span<EvseSlot> slots);
+
+}  // namespace evsed::core

@@ -1,0 +1,174 @@
+#pragma once
+// The charge point's brain: a value fed with events and the time, returning the
+// outputs it wants. No I/O, no clocks; every rule of control-logic.md lives here
+// or in the pure functions it calls.
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "evsed/core/balancing.hpp"
+#include "evsed/core/charge_state.hpp"
+#include "evsed/core/error_flags.hpp"
+#include "evsed/core/events.hpp"
+#include "evsed/core/outputs.hpp"
+#include "evsed/core/settings.hpp"
+#include "evsed/core/status.hpp"
+
+namespace evsed::core {
+
+// Outcome of one field of a SettingsPatch.
+struct FieldResult {
+  enum class Outcome : std::uint8_t { Applied, Rejected, Ignored };
+  std::string_view field;  // the REST parameter name
+  Outcome outcome = Outcome::Applied;
+  std::string detail;      // why rejected or ignored; the applied value otherwise
+};
+
+struct Commands {
+  Outputs outputs;
+  bool settings_changed = false;  // persist Controller::settings()
+};
+
+struct PatchResult {
+  Commands commands;
+  std::vector<FieldResult> fields;
+};
+
+// Timing constants of the state machine (control-logic.md §2.3, IEC 61851-1).
+namespace timing {
+inline constexpr Milliseconds kStateDebounce{500};     // 6 V before B->C, short in C
+inline constexpr Milliseconds kPilotFaultAfter{1000};  // invalid pilot that long is a fault
+inline constexpr Seconds kActivationAfter{30};         // B without C: wake-up pulse
+inline constexpr Seconds kActivationPulse{3};
+inline constexpr Seconds kC1Timeout{6};                // car ignores the stop: open anyway
+inline constexpr Seconds kPilotDisconnect{5};          // B1 "replug"
+inline constexpr Seconds kChargeDelayB1{3};
+inline constexpr Seconds kChargeDelayStop{15};
+inline constexpr Seconds kChargeDelayNoPower{60};
+inline constexpr Seconds kSolarStartTime{40};          // solar start-up at MinCurrent
+inline constexpr Seconds kIncreaseInterval{5};         // one increase of the offer per 5 s
+inline constexpr Seconds kHomeBatteryValidFor{60};
+inline constexpr int kTempHysteresisC = 10;
+}  // namespace timing
+
+class Controller {
+ public:
+  Controller(Settings settings, TimePoint now);
+
+  Commands handle(const Event& event, TimePoint now);
+  PatchResult apply(const SettingsPatch& patch, TimePoint now);
+
+  [[nodiscard]] Status status(TimePoint now) const;
+  [[nodiscard]] const Settings& settings() const { return settings_; }
+  [[nodiscard]] ChargeState state() const { return state_; }
+  [[nodiscard]] ErrorFlags errors() const { return errors_; }
+  [[nodiscard]] Outputs outputs() const;
+
+ private:
+  struct Timer {
+    std::optional<TimePoint> deadline;
+    [[nodiscard]] bool running() const { return deadline.has_value(); }
+    [[nodiscard]] bool expired(TimePoint now) const { return deadline && now >= *deadline; }
+    [[nodiscard]] std::int64_t left(TimePoint now) const { return deadline ? seconds_left(*deadline, now) : 0; }
+    void start(TimePoint now, Seconds d) { deadline = now + d; }
+    void stop() { deadline.reset(); }
+  };
+
+  void on(const PilotSample& e, TimePoint now);
+  void on(const HousekeepingTick& e, TimePoint now);
+  void on(const ControlCycle& e, TimePoint now);
+  void on(const MeterReading& e, TimePoint now);
+  void on(const HomeBatteryReading& e, TimePoint now);
+  void on(const TemperatureReading& e, TimePoint now);
+  void on(const RcmInput& e, TimePoint now);
+  void on(const BoardFault& e, TimePoint now);
+  void on(const AcknowledgeFaults& e, TimePoint now);
+  void on(const Shutdown& e, TimePoint now);
+
+  void step_state_machine(const PilotReading& r, TimePoint now);
+  void expire_timers(TimePoint now);
+  void set_state(ChargeState next, TimePoint now);
+  void power_unavailable(TimePoint now);
+  void trip(TimePoint now);  // a fault: contactors open now
+  void raise(ErrorFlag f, TimePoint now);
+  void set_access(AccessStatus a, TimePoint now);
+  void set_mode(ChargeMode m, TimePoint now);
+  void set_enable_c2(EnableC2 c, TimePoint now);
+  void check_switching_phases();
+  [[nodiscard]] bool force_single_phase() const;
+  [[nodiscard]] bool ok_to_go(TimePoint now) const;
+
+  void regulate(bool new_evse, TimePoint now);
+  void offer_balanced_current(TimePoint now);
+  [[nodiscard]] BalanceContext balance_context(TimePoint now) const;
+  [[nodiscard]] GridMeasurement grid(TimePoint now) const;
+  [[nodiscard]] std::array<DeciAmps, 3> corrected_mains(TimePoint now) const;
+  [[nodiscard]] bool mains_fresh(TimePoint now) const;
+  [[nodiscard]] bool current_available(TimePoint now) const;
+  [[nodiscard]] DeciAmps ceiling() const;  // SmartEVSE ChargeCurrent for slot 0
+  void check_meter_timeouts(TimePoint now);
+  [[nodiscard]] CurrentLimiter limiter(TimePoint now) const;
+  void mark_settings_changed() { settings_changed_ = true; }
+
+  Settings settings_;
+  TimePoint started_at_;
+  LocalTime local_now_{};
+  bool shut_down_ = false;
+  bool settings_changed_ = false;
+
+  ChargeState state_ = ChargeState::A;
+  ErrorFlags errors_;
+
+  // Pilot
+  PilotLevel pilot_level_ = PilotLevel::V12;
+  bool car_connected_ = false;
+  bool diode_check_ = false;
+  std::optional<Amps> cable_rating_;
+  std::optional<TimePoint> six_volt_since_;
+  std::optional<TimePoint> short_since_;
+  std::optional<TimePoint> ventilation_since_;
+  std::optional<TimePoint> invalid_since_;
+  std::optional<TimePoint> valid_since_;
+  bool pilot_disconnected_ = false;
+
+  // Timers (deadlines; empty = not running)
+  Timer charge_delay_;
+  Timer c1_timeout_;
+  Timer pilot_reconnect_;
+  Timer activation_;        // B without C for 30 s -> activation pulse
+  Timer activation_pulse_;  // the 3 s pulse itself
+  Timer solar_stop_;
+  TimerPurpose solar_stop_purpose_ = TimerPurpose::StopCharging;
+  Timer max_sum_mains_;
+  std::optional<TimePoint> charging_since_;
+
+  // Current
+  Amps max_capacity_{0};
+  DeciAmps charge_current_{0};
+  std::array<EvseSlot, 1> slots_{};
+  BalanceState balance_;
+  CurrentLimiter calc_limiter_ = CurrentLimiter::None;
+  bool new_mains_reading_ = false;
+  DeciAmps override_current_{0};
+  bool pwm_started_ = false;
+  DeciAmps offered_{0};
+  std::optional<TimePoint> last_offer_change_;
+  bool increase_held_ = false;
+  int phases_ = 3;
+  int phase_request_ = 0;
+  bool contactor2_on_charge_ = true;
+
+  // Inputs
+  std::optional<MeterReading> mains_;
+  std::optional<MeterReading> ev_meter_;
+  std::optional<MeterReading> circuit_;
+  std::optional<HomeBatteryReading> battery_;
+  std::optional<WattHours> session_start_energy_;
+  int temperature_c_ = 25;
+  bool rcm_input_ = false;
+};
+
+}  // namespace evsed::core

@@ -1,0 +1,81 @@
+#pragma once
+// Everything that can happen to the controller. Adapters turn the outside world
+// into these; the controller turns them into Outputs.
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "evsed/core/meter_reading.hpp"
+#include "evsed/core/pilot.hpp"
+#include "evsed/core/schedule.hpp"
+#include "evsed/core/settings.hpp"
+
+namespace evsed::core {
+
+// One pilot sample window, every 10 ms.
+struct PilotSample {
+  PilotWindow window;
+  // Proximity pilot: rating of the plugged cable (sockets); empty if unknown.
+  std::optional<Amps> cable_rating;
+};
+
+// The 1 s housekeeping tick; carries the local wall-clock time for delayed charging.
+struct HousekeepingTick {
+  LocalTime local_now{};
+};
+
+// The regulation cycle (about every 2 s), as SmartEVSE's Modbus cycle.
+struct ControlCycle {};
+
+struct HomeBatteryReading {
+  DeciAmps current{0};  // + = battery charging
+  TimePoint taken_at{};
+};
+
+struct TemperatureReading {
+  int celsius = 25;
+};
+
+struct RcmInput {
+  bool fault = false;
+};
+
+// A read or write to the board failed (or works again).
+struct BoardFault {
+  bool active = false;
+  std::string what;
+};
+
+// Clears latched faults (RCM_TRIPPED) when their cause is gone: the external
+// button of the firmware.
+struct AcknowledgeFaults {};
+
+// SIGTERM: open everything, offer nothing, stay there.
+struct Shutdown {};
+
+// Run-time changes from REST or MQTT, raw as they came; the controller validates
+// and applies them in SmartEVSE's order (interfaces.md §2.3).
+struct SettingsPatch {
+  std::optional<long long> current_min;            // A
+  std::optional<long long> capacity_mode;          // 0..3
+  std::optional<std::vector<CapacityInterval>> capacity_intervals;
+  std::optional<long long> max_sum_mains;          // A, 0 = off
+  std::optional<long long> max_sum_mains_time;     // minutes
+  bool disable_override_current = false;
+  std::optional<long long> mode;                   // REST numbering: 0 OFF 1 NORMAL 2 SOLAR 3 SMART 4 PAUSE
+  DelayedChargingRequest delayed;                  // only used with `mode`
+  std::optional<long long> enable_c2;              // 0..4
+  std::optional<long long> solar_stop_time;        // minutes
+  std::optional<long long> override_current;       // dA
+  std::optional<long long> solar_start_current;    // A
+  std::optional<long long> solar_max_import;       // A
+  std::optional<bool> cable_lock;
+  LocalTime local_now{};                           // to judge a start time "in the future"
+};
+
+using Event = std::variant<PilotSample, HousekeepingTick, ControlCycle, MeterReading, HomeBatteryReading,
+                           TemperatureReading, RcmInput, BoardFault, AcknowledgeFaults, Shutdown>;
+
+}  // namespace evsed::core

@@ -1,0 +1,919 @@
+#include "evsed/core/controller.hpp"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+namespace evsed::core {
+
+namespace {
+
+constexpr Amps kUnknownCableRating{13};  // no or unreadable PP resistor: the smallest cable
+
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+bool drives_pwm(ChargeState s) { return s == ChargeState::B || s == ChargeState::C; }
+
+}  // namespace
+
+Controller::Controller(Settings settings, TimePoint now) : settings_(std::move(settings)), started_at_(now) {
+  phases_ = force_single_phase() ? 1 : 3;
+}
+
+// ---------------------------------------------------------------------------
+// Event dispatch
+
+Commands Controller::handle(const Event& event, TimePoint now) {
+  if (!shut_down_) {
+    std::visit([&](const auto& e) { on(e, now); }, event);
+    if (!shut_down_) expire_timers(now);
+  }
+  Commands c{outputs(), settings_changed_};
+  settings_changed_ = false;
+  return c;
+}
+
+Outputs Controller::outputs() const {
+  if (shut_down_) return kSafeOutputs;
+  Outputs o;
+  o.pilot_connected = !pilot_disconnected_;
+  switch (state_) {
+    case ChargeState::B:
+      o.duty = pwm_started_ ? duty_for_current(offered_) : kDutySteadyHigh;
+      break;
+    case ChargeState::C:
+      o.duty = duty_for_current(offered_);
+      o.contactor1 = true;
+      o.contactor2 = contactor2_on_charge_;
+      break;
+    case ChargeState::C1:
+      // The car is told to stop; the contactors stay closed until it has (or C1 times out).
+      o.contactor1 = true;
+      o.contactor2 = contactor2_on_charge_;
+      break;
+    case ChargeState::ActStart:
+      o.duty = kDutySteadyLow;
+      break;
+    default:
+      break;
+  }
+  const bool lock_used = settings_.cable == CableConfig::Socket && settings_.lock != LockType::Disabled;
+  if (lock_used && (state_ != ChargeState::A || settings_.cable_lock)) o.lock = LockPosition::Locked;
+  return o;
+}
+
+// ---------------------------------------------------------------------------
+// Pilot and state machine
+
+void Controller::on(const PilotSample& e, TimePoint now) {
+  if (e.cable_rating) cable_rating_ = e.cable_rating;
+  // While the pilot is disconnected or we drive it to -12 V, what we read says
+  // nothing about the car.
+  if (pilot_disconnected_ || state_ == ChargeState::ActStart) {
+    invalid_since_.reset();
+    return;
+  }
+  const PilotReading r = classify_pilot(e.window);
+  if (r.level == PilotLevel::Invalid) {
+    valid_since_.reset();
+    if (!invalid_since_) invalid_since_ = now;
+    if (now - *invalid_since_ >= timing::kPilotFaultAfter && !errors_.has(ErrorFlag::PilotFault)) {
+      errors_.set(ErrorFlag::PilotFault);
+      trip(now);
+    }
+    return;
+  }
+  invalid_since_.reset();
+  if (!valid_since_) valid_since_ = now;
+  if (errors_.has(ErrorFlag::PilotFault)) {
+    if (now - *valid_since_ < timing::kPilotFaultAfter) return;
+    errors_.clear(ErrorFlag::PilotFault);
+  }
+  pilot_level_ = r.level;
+  car_connected_ = r.level != PilotLevel::V12;
+  step_state_machine(r, now);
+}
+
+void Controller::step_state_machine(const PilotReading& r, TimePoint now) {
+  switch (state_) {
+    case ChargeState::A:
+    case ChargeState::B1:
+      if (r.level == PilotLevel::V12) {
+        if (state_ != ChargeState::A) set_state(ChargeState::A, now);
+        charge_delay_.stop();
+      } else if (r.level == PilotLevel::V9) {
+        if (ok_to_go(now)) {
+          diode_check_ = false;
+          max_capacity_ = settings_.cable == CableConfig::Fixed ? settings_.max_current
+                                                                : cable_rating_.value_or(kUnknownCableRating);
+          charge_current_ =
+              settings_.max_current > max_capacity_ ? max_capacity_.deci() : settings_.min_current.deci();
+          if (current_available(now)) {
+            slots_[0].balanced_max = max_capacity_.deci();
+            slots_[0].balanced = charge_current_;
+            set_state(ChargeState::B, now);
+            activation_.start(now, timing::kActivationAfter);
+          } else {
+            errors_.set(ErrorFlag::Less6A);
+          }
+        } else if (state_ == ChargeState::A && settings_.access == AccessStatus::On) {
+          set_state(ChargeState::B1, now);
+        }
+      }
+      break;
+
+    case ChargeState::B:
+      if (r.diode_seen && pwm_started_) diode_check_ = true;
+      if (r.level == PilotLevel::V12) {
+        set_state(ChargeState::A, now);
+      } else if (r.level == PilotLevel::V9) {
+        six_volt_since_.reset();
+        if (activation_.expired(now)) {
+          activation_.stop();
+          set_state(ChargeState::ActStart, now);
+        }
+      } else if (r.level == PilotLevel::V6) {
+        if (!six_volt_since_) six_volt_since_ = now;
+        if (now - *six_volt_since_ <= timing::kStateDebounce) break;
+        if (!diode_check_) {
+          // The car asks for power but its diode never showed: no contactor.
+          if (r.diode_missing && pwm_started_) raise(ErrorFlag::DiodeFault, now);
+          break;
+        }
+        if (!ok_to_go(now)) break;
+        if (ev_meter_ && ev_meter_->import_energy) {
+          session_start_energy_ = WattHours{ev_meter_->import_energy->value -
+                                            ev_meter_->export_energy.value_or(WattHours{}).value};
+        }
+        slots_[0].balanced_max = charge_current_;
+        if (current_available(now)) {
+          slots_[0].balanced = settings_.min_current.deci();
+          set_state(ChargeState::C, now);
+          diode_check_ = false;
+          regulate(true, now);
+        } else {
+          errors_.set(ErrorFlag::Less6A);
+        }
+      }
+      // 3 V (ventilation) is never granted: evsed has no ventilation to switch.
+      break;
+
+    case ChargeState::C1:
+      if (r.level == PilotLevel::V12) {
+        set_state(ChargeState::A, now);
+      } else if (r.level == PilotLevel::V9) {
+        set_state(ChargeState::B1, now);
+      }
+      break;
+
+    case ChargeState::C:
+      if (r.level == PilotLevel::V12) {
+        set_state(ChargeState::A, now);
+      } else if (r.level == PilotLevel::V9) {
+        diode_check_ = false;
+        set_state(ChargeState::B, now);
+      } else if (r.level == PilotLevel::Short) {
+        if (!short_since_) short_since_ = now;
+        if (now - *short_since_ > timing::kStateDebounce) set_state(ChargeState::B, now);
+      } else if (r.level == PilotLevel::V3) {
+        // Ventilation requested mid-session: stop the charge the orderly way.
+        if (!ventilation_since_) ventilation_since_ = now;
+        if (now - *ventilation_since_ > timing::kStateDebounce) set_state(ChargeState::C1, now);
+      } else {
+        short_since_.reset();
+        ventilation_since_.reset();
+      }
+      break;
+
+    default:
+      break;
+  }
+}
+
+void Controller::set_state(ChargeState next, TimePoint now) {
+  const ChargeState prev = state_;
+  state_ = next;
+  six_volt_since_.reset();
+  short_since_.reset();
+  ventilation_since_.reset();
+  switch (next) {
+    case ChargeState::A:
+      errors_.clear(ErrorFlag::Less6A);
+      errors_.clear(ErrorFlag::DiodeFault);
+      charge_delay_.stop();
+      activation_.stop();
+      c1_timeout_.stop();
+      charging_since_.reset();
+      pwm_started_ = false;
+      diode_check_ = false;
+      slots_[0].charging = false;
+      if (phase_request_ != 0) {
+        phases_ = phase_request_;
+        phase_request_ = 0;
+      }
+      break;
+    case ChargeState::B:
+      if (prev != ChargeState::C && prev != ChargeState::ActStart) pwm_started_ = false;
+      slots_[0].charging = false;
+      charging_since_.reset();
+      check_switching_phases();
+      break;
+    case ChargeState::C:
+      activation_.stop();
+      if (phase_request_ != 0) {
+        phases_ = phase_request_;
+        phase_request_ = 0;
+      }
+      phases_ = force_single_phase() ? 1 : 3;
+      contactor2_on_charge_ = settings_.enable_c2 != EnableC2::NotPresent && phases_ == 3;
+      solar_stop_.stop();
+      max_sum_mains_.stop();
+      slots_[0].charging = true;
+      charging_since_ = now;
+      break;
+    case ChargeState::B1:
+      charge_delay_.deadline =
+          std::max(charge_delay_.deadline.value_or(now), now + timing::kChargeDelayB1);
+      if (settings_.access == AccessStatus::On && prev != ChargeState::B1) {
+        pilot_disconnected_ = true;
+        pilot_reconnect_.start(now, timing::kPilotDisconnect);
+      }
+      pwm_started_ = false;
+      slots_[0].charging = false;
+      charging_since_.reset();
+      activation_.stop();
+      c1_timeout_.stop();
+      break;
+    case ChargeState::C1:
+      c1_timeout_.start(now, timing::kC1Timeout);
+      charge_delay_.start(now, timing::kChargeDelayStop);
+      slots_[0].charging = false;
+      break;
+    case ChargeState::ActStart:
+      activation_pulse_.start(now, timing::kActivationPulse);
+      break;
+    default:
+      break;
+  }
+}
+
+void Controller::expire_timers(TimePoint now) {
+  if (charge_delay_.expired(now)) charge_delay_.stop();
+  if (pilot_reconnect_.expired(now)) {
+    pilot_reconnect_.stop();
+    pilot_disconnected_ = false;
+  }
+  if (c1_timeout_.expired(now)) {
+    c1_timeout_.stop();
+    if (state_ == ChargeState::C1) set_state(ChargeState::B1, now);
+  }
+  if (activation_pulse_.expired(now)) {
+    activation_pulse_.stop();
+    if (state_ == ChargeState::ActStart) set_state(ChargeState::B, now);
+  }
+  if (solar_stop_.expired(now)) {
+    solar_stop_.stop();
+    if (state_ == ChargeState::C) {
+      switch (solar_stop_purpose_) {
+        case TimerPurpose::StopCharging:
+          errors_.set(ErrorFlag::Less6A);
+          set_state(ChargeState::C1, now);
+          break;
+        case TimerPurpose::SwitchTo1P:
+          phase_request_ = 1;
+          set_state(ChargeState::C1, now);
+          break;
+        case TimerPurpose::SwitchTo3P:
+          phase_request_ = 3;
+          set_state(ChargeState::C1, now);
+          break;
+      }
+    }
+  }
+  if (max_sum_mains_.expired(now)) {
+    max_sum_mains_.stop();
+    if (state_ == ChargeState::C) {
+      errors_.set(ErrorFlag::Less6A);
+      set_state(ChargeState::C1, now);
+    }
+  }
+}
+
+void Controller::power_unavailable(TimePoint now) {
+  switch (state_) {
+    case ChargeState::A:
+    case ChargeState::B1:
+    case ChargeState::C1:
+      break;
+    case ChargeState::C:
+      set_state(ChargeState::C1, now);
+      break;
+    default:
+      set_state(ChargeState::B1, now);
+      break;
+  }
+}
+
+void Controller::trip(TimePoint now) {
+  if (state_ != ChargeState::A && state_ != ChargeState::B1) set_state(ChargeState::B1, now);
+}
+
+void Controller::raise(ErrorFlag f, TimePoint now) {
+  if (errors_.has(f)) return;
+  errors_.set(f);
+  power_unavailable(now);
+}
+
+bool Controller::ok_to_go(TimePoint now) const {
+  return !errors_.any() && !(charge_delay_.running() && !charge_delay_.expired(now)) &&
+         settings_.access == AccessStatus::On;
+}
+
+// ---------------------------------------------------------------------------
+// Housekeeping (1 s)
+
+void Controller::on(const HousekeepingTick& e, TimePoint now) {
+  local_now_ = e.local_now;
+
+  switch (advance_schedule(settings_.delayed, local_now_)) {
+    case ScheduleAction::None:
+      break;
+    case ScheduleAction::HoldOff:
+      if (settings_.access != AccessStatus::Off) set_access(AccessStatus::Off, now);
+      break;
+    case ScheduleAction::Start:
+      set_access(AccessStatus::On, now);
+      mark_settings_changed();
+      break;
+    case ScheduleAction::Stop:
+      set_access(AccessStatus::Off, now);
+      mark_settings_changed();
+      break;
+  }
+
+  if (errors_.has(ErrorFlag::TempHigh) && temperature_c_ < settings_.max_temp_c - timing::kTempHysteresisC) {
+    errors_.clear(ErrorFlag::TempHigh);
+  }
+  if (errors_.has(ErrorFlag::Less6A) && current_available(now)) errors_.clear(ErrorFlag::Less6A);
+  if (settings_.mode == ChargeMode::Solar && charge_delay_.running() && !current_available(now)) {
+    errors_.set(ErrorFlag::Less6A);  // the sun left while waiting to retry
+  }
+  check_meter_timeouts(now);
+  if (temperature_c_ > settings_.max_temp_c) raise(ErrorFlag::TempHigh, now);
+  if (settings_.rcm_enabled && rcm_input_) {
+    errors_.set(ErrorFlag::RcmTripped);
+    trip(now);
+  }
+  if (errors_.has(ErrorFlag::Less6A)) {
+    power_unavailable(now);
+    charge_delay_.start(now, timing::kChargeDelayNoPower);
+  }
+}
+
+void Controller::check_meter_timeouts(TimePoint now) {
+  struct Watch {
+    bool configured;
+    const std::optional<MeterReading>& reading;
+    Seconds timeout;
+    ErrorFlag flag;
+  };
+  const Watch watches[] = {
+      {settings_.has_mains_meter, mains_, settings_.mains_meter_timeout, ErrorFlag::CtNoComm},
+      {settings_.has_ev_meter, ev_meter_, settings_.ev_meter_timeout, ErrorFlag::EvNoComm},
+      {settings_.has_circuit_meter, circuit_, settings_.circuit_meter_timeout, ErrorFlag::CircuitNoComm},
+  };
+  for (const auto& w : watches) {
+    // Meters only matter outside Normal mode (SmartEVSE rule).
+    if (!w.configured || settings_.mode == ChargeMode::Normal) {
+      errors_.clear(w.flag);
+      continue;
+    }
+    const TimePoint last = w.reading ? w.reading->taken_at : started_at_;
+    if (now - last > w.timeout) raise(w.flag, now);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Inputs
+
+void Controller::on(const MeterReading& e, TimePoint now) {
+  if (!plausible(e)) return;
+  switch (e.role) {
+    case MeterRole::Mains:
+      mains_ = e;
+      errors_.clear(ErrorFlag::CtNoComm);
+      new_mains_reading_ = true;
+      // Event-driven: a reading that demands less current takes effect now.
+      regulate(false, now);
+      break;
+    case MeterRole::Ev:
+      ev_meter_ = e;
+      errors_.clear(ErrorFlag::EvNoComm);
+      break;
+    case MeterRole::Circuit:
+      circuit_ = e;
+      errors_.clear(ErrorFlag::CircuitNoComm);
+      break;
+  }
+}
+
+void Controller::on(const HomeBatteryReading& e, TimePoint) {
+  if (e.current > kMaxMeterCurrent || e.current < -kMaxMeterCurrent) return;
+  battery_ = e;
+}
+
+void Controller::on(const TemperatureReading& e, TimePoint now) {
+  temperature_c_ = e.celsius;
+  if (temperature_c_ > settings_.max_temp_c) raise(ErrorFlag::TempHigh, now);
+}
+
+void Controller::on(const RcmInput& e, TimePoint now) {
+  rcm_input_ = e.fault;
+  if (settings_.rcm_enabled && rcm_input_) {
+    errors_.set(ErrorFlag::RcmTripped);
+    trip(now);
+  }
+}
+
+void Controller::on(const BoardFault& e, TimePoint now) {
+  if (e.active) {
+    errors_.set(ErrorFlag::HardwareFault);
+    trip(now);
+  } else {
+    errors_.clear(ErrorFlag::HardwareFault);
+  }
+}
+
+void Controller::on(const AcknowledgeFaults&, TimePoint) {
+  if (!settings_.rcm_enabled || !rcm_input_) errors_.clear(ErrorFlag::RcmTripped);
+}
+
+void Controller::on(const Shutdown&, TimePoint now) {
+  set_state(ChargeState::A, now);
+  pilot_disconnected_ = false;
+  shut_down_ = true;
+}
+
+// ---------------------------------------------------------------------------
+// Regulation
+
+void Controller::on(const ControlCycle&, TimePoint now) { regulate(false, now); }
+
+std::array<DeciAmps, 3> Controller::corrected_mains(TimePoint now) const {
+  std::array<DeciAmps, 3> irms{};
+  if (!mains_) return irms;
+  irms = mains_->currents;
+  // A charging home battery counts as export the car may take, in Solar only.
+  if (settings_.mode == ChargeMode::Solar && battery_ && now - battery_->taken_at < timing::kHomeBatteryValidFor) {
+    if (settings_.enable_c2 == EnableC2::AlwaysOff) {
+      irms[0] -= battery_->current;
+    } else {
+      for (auto& i : irms) i -= battery_->current / 3;
+    }
+  }
+  return irms;
+}
+
+GridMeasurement Controller::grid(TimePoint now) const {
+  GridMeasurement g;
+  const auto irms = corrected_mains(now);
+  g.mains_worst_phase = std::max({irms[0], irms[1], irms[2]});
+  g.mains_sum = irms[0] + irms[1] + irms[2];
+  if (circuit_) {
+    g.circuit_worst_phase = std::max({circuit_->currents[0], circuit_->currents[1], circuit_->currents[2]});
+  }
+  return g;
+}
+
+bool Controller::mains_fresh(TimePoint now) const {
+  return mains_ && now - mains_->taken_at <= settings_.mains_meter_timeout;
+}
+
+BalanceContext Controller::balance_context(TimePoint now) const {
+  BalanceContext ctx;
+  ctx.role = Role::Standalone;
+  ctx.settings = &settings_;
+  ctx.max_sum_mains = effective_max_sum_mains(settings_, local_now_);
+  ctx.grid = grid(now);
+  ctx.phases = phases_;
+  ctx.single_phase_forced = force_single_phase();
+  ctx.own_state_b = state_ == ChargeState::B;
+  ctx.own_state_c = state_ == ChargeState::C;
+  ctx.switch_to_1p_pending = phase_request_ == 1;
+  return ctx;
+}
+
+bool Controller::current_available(TimePoint now) const {
+  // Without a recent mains reading nothing is known about the load: never
+  // treat missing data as 0 A.
+  if (settings_.mode != ChargeMode::Normal && !mains_fresh(now)) return false;
+  return is_current_available(balance_context(now), slots_);
+}
+
+DeciAmps Controller::ceiling() const {
+  if (override_current_.value() != 0) return override_current_;
+  if (state_ == ChargeState::C && settings_.cable == CableConfig::Socket && settings_.max_current > max_capacity_) {
+    return max_capacity_.deci();
+  }
+  return settings_.max_current.deci();
+}
+
+void Controller::regulate(bool new_evse, TimePoint now) {
+  charge_current_ = ceiling();
+  slots_[0].balanced_max = charge_current_;
+  slots_[0].solar_startup = charging_since_ && now - *charging_since_ < timing::kSolarStartTime;
+
+  BalanceRequest req;
+  req.new_measurement = new_mains_reading_;
+  req.new_evse = new_evse;
+  req.solar_stop_left_s = solar_stop_.left(now);
+  req.max_sum_mains_left_s = max_sum_mains_.left(now);
+  new_mains_reading_ = false;
+
+  const BalanceOutcome out = calc_balanced_current(balance_context(now), req, balance_, slots_);
+  calc_limiter_ = out.limiter;
+
+  auto apply_timer = [&](Timer& t, const TimerChange& c) {
+    if (c.kind == TimerChange::Kind::Clear) t.stop();
+    if (c.kind == TimerChange::Kind::Start) t.start(now, c.duration);
+  };
+  apply_timer(solar_stop_, out.solar_stop);
+  if (out.solar_stop.kind == TimerChange::Kind::Start) solar_stop_purpose_ = out.solar_stop.purpose;
+  apply_timer(max_sum_mains_, out.max_sum_mains);
+
+  if (out.request_phases != 0 && out.request_phases != phases_) phase_request_ = out.request_phases;
+  if (out.stop_for_phase_switch && state_ == ChargeState::C) set_state(ChargeState::C1, now);
+  if (out.raise_less_6a && !errors_.has(ErrorFlag::Less6A)) {
+    errors_.set(ErrorFlag::Less6A);
+    power_unavailable(now);
+  }
+  offer_balanced_current(now);
+}
+
+void Controller::offer_balanced_current(TimePoint now) {
+  increase_held_ = false;
+  if (!drives_pwm(state_)) return;
+  const DeciAmps target = slots_[0].balanced;
+  if (!pwm_started_) {
+    pwm_started_ = true;
+    offered_ = target;
+    last_offer_change_ = now;
+    return;
+  }
+  if (target < offered_) {
+    offered_ = target;
+    last_offer_change_ = now;
+  } else if (target > offered_) {
+    // Increases one step per 5 s, and only on fresh mains data where it matters.
+    const bool data_ok = settings_.mode == ChargeMode::Normal ||
+                         (mains_ && now - mains_->taken_at <= settings_.mains_meter_timeout / 2);
+    if (data_ok && (!last_offer_change_ || now - *last_offer_change_ >= timing::kIncreaseInterval)) {
+      offered_ = target;
+      last_offer_change_ = now;
+    } else {
+      // Keep the regulation's books on what the car may actually draw.
+      slots_[0].balanced = offered_;
+      increase_held_ = true;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Access, mode, phases
+
+void Controller::set_access(AccessStatus a, TimePoint now) {
+  if (settings_.access != a) mark_settings_changed();
+  settings_.access = a;
+  if (a == AccessStatus::On) return;
+  if (state_ == ChargeState::C) {
+    set_state(ChargeState::C1, now);
+  } else if (state_ == ChargeState::B || state_ == ChargeState::ActStart) {
+    set_state(ChargeState::B1, now);
+  }
+}
+
+bool Controller::force_single_phase() const {
+  switch (settings_.enable_c2) {
+    case EnableC2::NotPresent: return false;
+    case EnableC2::AlwaysOff: return true;
+    case EnableC2::SolarOff: return settings_.mode == ChargeMode::Solar;
+    case EnableC2::Auto: return phases_ == 1;
+    case EnableC2::AlwaysOn: return false;
+  }
+  return false;
+}
+
+void Controller::check_switching_phases() {
+  const int wanted = force_single_phase() ? 1 : 3;
+  if (wanted == phases_) {
+    phase_request_ = 0;
+  } else if (state_ == ChargeState::A) {
+    phases_ = wanted;
+    phase_request_ = 0;
+  } else {
+    phase_request_ = wanted;
+  }
+}
+
+void Controller::set_mode(ChargeMode m, TimePoint now) {
+  const ChargeMode old = settings_.mode;
+  if (old != m) mark_settings_changed();
+  bool restart_session = false;
+  if (settings_.enable_c2 == EnableC2::SolarOff && (old == ChargeMode::Solar) != (m == ChargeMode::Solar)) {
+    restart_session = true;
+  }
+  if (settings_.enable_c2 == EnableC2::Auto && old == ChargeMode::Solar && m != ChargeMode::Solar &&
+      phases_ == 1) {
+    restart_session = true;
+    phase_request_ = 3;
+  }
+  settings_.mode = m;
+  set_access(settings_.delayed.start ? AccessStatus::Off : AccessStatus::On, now);
+  if (m == ChargeMode::Solar) override_current_ = DeciAmps{0};
+  if (m == ChargeMode::Smart) {
+    errors_.clear(ErrorFlag::Less6A);
+    solar_stop_.stop();
+    max_sum_mains_.stop();
+  }
+  charge_delay_.stop();
+  if (settings_.enable_c2 != EnableC2::Auto || phase_request_ == 0) check_switching_phases();
+  if (restart_session) {
+    if (state_ == ChargeState::C) {
+      set_state(ChargeState::C1, now);
+    } else if (state_ == ChargeState::B) {
+      set_state(ChargeState::B1, now);
+    }
+  }
+}
+
+void Controller::set_enable_c2(EnableC2 c, TimePoint now) {
+  if (settings_.enable_c2 != c) mark_settings_changed();
+  settings_.enable_c2 = c;
+  if (c == EnableC2::NotPresent && state_ == ChargeState::A) phases_ = 3;
+  check_switching_phases();
+  // A different phase count needs the contactors open: stop, then start again.
+  if (phase_request_ != 0 && state_ == ChargeState::C) set_state(ChargeState::C1, now);
+}
+
+// ---------------------------------------------------------------------------
+// Settings patch (REST / MQTT), in SmartEVSE's processing order
+
+PatchResult Controller::apply(const SettingsPatch& p, TimePoint now) {
+  PatchResult result;
+  if (shut_down_) {
+    result.commands = {outputs(), false};
+    return result;
+  }
+  local_now_ = p.local_now;
+  auto applied = [&](std::string_view field, std::string detail) {
+    result.fields.push_back({field, FieldResult::Outcome::Applied, std::move(detail)});
+  };
+  auto rejected = [&](std::string_view field, std::string why) {
+    result.fields.push_back({field, FieldResult::Outcome::Rejected, std::move(why)});
+  };
+  auto ignored = [&](std::string_view field, std::string why) {
+    result.fields.push_back({field, FieldResult::Outcome::Ignored, std::move(why)});
+  };
+  // Validates a candidate with one field changed; applies it only if the whole is valid.
+  auto try_set = [&](std::string_view field, auto mutate) {
+    Settings candidate = settings_;
+    mutate(candidate);
+    if (auto err = validate_settings(candidate)) {
+      rejected(field, err->message());
+      return false;
+    }
+    if (!(candidate == settings_)) mark_settings_changed();
+    settings_ = std::move(candidate);
+    return true;
+  };
+
+  if (p.current_min) {
+    if (auto e = check_range(ranges::kCurrentMin, *p.current_min)) {
+      rejected("current_min", e->message());
+    } else if (try_set("current_min", [&](Settings& s) { s.min_current = Amps{static_cast<int>(*p.current_min)}; })) {
+      applied("current_min", std::to_string(*p.current_min));
+    }
+  }
+  if (p.capacity_mode) {
+    const auto v = *p.capacity_mode;
+    if (v < 0 || v > 3) {
+      rejected("capacity_mode", "capacity_mode = " + std::to_string(v) + " is not allowed (allowed: 0..2)");
+    } else if (try_set("capacity_mode", [&](Settings& s) {
+                 s.capacity_mode = static_cast<CapacityMode>(v);
+                 if (s.capacity_mode == CapacityMode::Disabled) s.max_sum_mains = Amps{0};
+               })) {
+      applied("capacity_mode", std::to_string(v));
+    }
+  }
+  if (p.capacity_intervals) {
+    if (try_set("intervals", [&](Settings& s) { s.capacity_intervals = *p.capacity_intervals; })) {
+      applied("intervals", std::to_string(p.capacity_intervals->size()) + " entries");
+    }
+  }
+  if (p.max_sum_mains) {
+    if (auto e = check_range(ranges::kMaxSumMains, *p.max_sum_mains, true)) {
+      rejected("current_max_sum_mains", e->message());
+    } else if (try_set("current_max_sum_mains", [&](Settings& s) {
+                 s.max_sum_mains = Amps{static_cast<int>(*p.max_sum_mains)};
+                 if (s.max_sum_mains.value() != 0 && s.capacity_mode == CapacityMode::Disabled) {
+                   s.capacity_mode = CapacityMode::Fixed;
+                 }
+               })) {
+      applied("current_max_sum_mains", std::to_string(*p.max_sum_mains));
+    }
+  }
+  if (p.max_sum_mains_time) {
+    if (auto e = check_range(ranges::kMaxSumMainsTime, *p.max_sum_mains_time)) {
+      rejected("max_sum_mains_time", e->message());
+    } else if (try_set("max_sum_mains_time", [&](Settings& s) {
+                 s.max_sum_mains_time = Minutes{*p.max_sum_mains_time};
+               })) {
+      applied("max_sum_mains_time", std::to_string(*p.max_sum_mains_time));
+    }
+  }
+  if (p.disable_override_current) {
+    override_current_ = DeciAmps{0};
+    applied("disable_override_current", "OK");
+  }
+  if (p.mode) {
+    const auto m = *p.mode;
+    if (m < 0 || m > 4) {
+      rejected("mode", "mode = " + std::to_string(m) + " is not allowed (allowed: 0..4)");
+    } else if ((m == 2 || m == 3) && !settings_.has_mains_meter) {
+      ignored("mode", "Smart and Solar need a mains meter; none is configured");
+    } else {
+      const DelayedCharging before = settings_.delayed;
+      settings_.delayed = apply_delayed_request(settings_.delayed, p.delayed, local_now_);
+      if (!(before == settings_.delayed)) mark_settings_changed();
+      switch (m) {
+        case 0: set_access(AccessStatus::Off, now); break;
+        case 4: set_access(AccessStatus::Pause, now); break;
+        case 1: set_mode(ChargeMode::Normal, now); break;
+        case 2: set_mode(ChargeMode::Solar, now); break;
+        case 3: set_mode(ChargeMode::Smart, now); break;
+        default: break;
+      }
+      applied("mode", std::to_string(m));
+    }
+  }
+  if (p.enable_c2) {
+    const auto v = *p.enable_c2;
+    if (v < 0 || v > 4) {
+      rejected("enable_C2", "enable_C2 = " + std::to_string(v) + " is not allowed (allowed: 0..4)");
+    } else {
+      set_enable_c2(static_cast<EnableC2>(v), now);
+      applied("enable_C2", std::string{to_string(settings_.enable_c2)});
+    }
+  }
+  if (p.solar_stop_time) {
+    if (auto e = check_range(ranges::kSolarStopTime, *p.solar_stop_time)) {
+      rejected("stop_timer", e->message());
+    } else if (try_set("stop_timer", [&](Settings& s) { s.solar_stop_time = Minutes{*p.solar_stop_time}; })) {
+      applied("stop_timer", std::to_string(*p.solar_stop_time));
+    }
+  }
+  if (p.override_current) {
+    if (settings_.mode == ChargeMode::Solar) {
+      ignored("override_current", "override_current is not used in Solar mode");
+    } else if (auto e = check_override_current(settings_, DeciAmps{static_cast<std::int32_t>(
+                                                               std::clamp<long long>(*p.override_current, -1, 100000))});
+               e || *p.override_current > 100000) {
+      rejected("override_current", e ? e->message() : "override_current out of range");
+    } else {
+      override_current_ = DeciAmps{static_cast<std::int32_t>(*p.override_current)};
+      applied("override_current", std::to_string(*p.override_current));
+    }
+  }
+  if (p.solar_start_current) {
+    if (auto e = check_range(ranges::kSolarStartCurrent, *p.solar_start_current)) {
+      rejected("solar_start_current", e->message());
+    } else if (try_set("solar_start_current", [&](Settings& s) {
+                 s.solar_start_current = Amps{static_cast<int>(*p.solar_start_current)};
+               })) {
+      applied("solar_start_current", std::to_string(*p.solar_start_current));
+    }
+  }
+  if (p.solar_max_import) {
+    if (auto e = check_range(ranges::kSolarMaxImport, *p.solar_max_import)) {
+      rejected("solar_max_import", e->message());
+    } else if (try_set("solar_max_import", [&](Settings& s) {
+                 s.solar_max_import = Amps{static_cast<int>(*p.solar_max_import)};
+               })) {
+      applied("solar_max_import", std::to_string(*p.solar_max_import));
+    }
+  }
+  if (p.cable_lock) {
+    if (settings_.cable_lock != *p.cable_lock) mark_settings_changed();
+    settings_.cable_lock = *p.cable_lock;
+    applied("cablelock", *p.cable_lock ? "1" : "0");
+  }
+
+  // New limits act now, not at the next cycle.
+  regulate(false, now);
+  expire_timers(now);
+  result.commands = {outputs(), settings_changed_};
+  settings_changed_ = false;
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Status
+
+CurrentLimiter Controller::limiter(TimePoint now) const {
+  const ErrorFlags others{static_cast<std::uint16_t>(errors_.bits() & ~static_cast<std::uint16_t>(ErrorFlag::Less6A))};
+  if (errors_.has(ErrorFlag::TempHigh)) return CurrentLimiter::Temperature;
+  if (others.any()) return CurrentLimiter::Error;
+  if (errors_.has(ErrorFlag::Less6A)) {
+    return calc_limiter_ == CurrentLimiter::None || calc_limiter_ == CurrentLimiter::MaxCurrent
+               ? CurrentLimiter::MinCurrent
+               : calc_limiter_;
+  }
+  if (settings_.access != AccessStatus::On) {
+    return settings_.delayed.start ? CurrentLimiter::Schedule : CurrentLimiter::Access;
+  }
+  if (charge_delay_.running() && !charge_delay_.expired(now) && state_ != ChargeState::C) {
+    return CurrentLimiter::ChargeDelay;
+  }
+  if (!drives_pwm(state_)) return CurrentLimiter::None;
+  if (increase_held_) return CurrentLimiter::RateLimit;
+  if (calc_limiter_ == CurrentLimiter::MaxCurrent || state_ == ChargeState::B) {
+    if (override_current_.value() != 0) return CurrentLimiter::Override;
+    if (settings_.cable == CableConfig::Socket && max_capacity_ < settings_.max_current) {
+      return CurrentLimiter::Cable;
+    }
+    return CurrentLimiter::MaxCurrent;
+  }
+  return calc_limiter_;
+}
+
+Status Controller::status(TimePoint now) const {
+  Status s;
+  s.state = state_;
+  s.errors = errors_;
+  s.access = settings_.access;
+  s.mode = settings_.mode;
+  s.pilot = pilot_level_;
+  s.car_connected = car_connected_;
+  s.diode_checked = diode_check_;
+  s.outputs = outputs();
+  s.charge_current = slots_[0].balanced;
+  s.offered_current = drives_pwm(state_) && pwm_started_ ? offered_ : DeciAmps{0};
+  s.override_current = override_current_;
+  s.iset_balanced = balance_.iset;
+  s.max_capacity = max_capacity_;
+  s.phases = phases_;
+  s.pending_phase_switch = phase_request_;
+  s.limited_by = limiter(now);
+  s.solar_stop_timer_s = solar_stop_.left(now);
+  s.max_sum_mains_timer_s = max_sum_mains_.left(now);
+
+  auto add_timer = [&](std::string_view name, const Timer& t) {
+    if (t.running() && !t.expired(now)) s.timers.push_back({name, t.left(now)});
+  };
+  add_timer("charge_delay", charge_delay_);
+  add_timer("c1_timeout", c1_timeout_);
+  add_timer("pilot_reconnect", pilot_reconnect_);
+  add_timer("activation", activation_);
+  add_timer("activation_pulse", activation_pulse_);
+  add_timer(solar_stop_purpose_ == TimerPurpose::StopCharging ? "solar_stop"
+            : solar_stop_purpose_ == TimerPurpose::SwitchTo1P ? "switch_to_1p"
+                                                               : "switch_to_3p",
+            solar_stop_);
+  add_timer("max_sum_mains", max_sum_mains_);
+  if (charging_since_ && now - *charging_since_ < timing::kSolarStartTime && settings_.mode == ChargeMode::Solar) {
+    s.timers.push_back({"solar_start", seconds_left(*charging_since_ + timing::kSolarStartTime, now)});
+  }
+
+  auto meter = [&](bool configured, const std::optional<MeterReading>& r) {
+    MeterStatus m;
+    m.configured = configured;
+    m.last = r;
+    if (r) m.age_s = std::chrono::duration_cast<Seconds>(now - r->taken_at).count();
+    return m;
+  };
+  s.mains = meter(settings_.has_mains_meter, mains_);
+  s.ev = meter(settings_.has_ev_meter, ev_meter_);
+  s.circuit = meter(settings_.has_circuit_meter, circuit_);
+  s.mains_corrected = corrected_mains(now);
+  s.mains_sum = s.mains_corrected[0] + s.mains_corrected[1] + s.mains_corrected[2];
+  if (battery_ && now - battery_->taken_at < timing::kHomeBatteryValidFor) {
+    s.home_battery_current = battery_->current;
+    s.home_battery_age_s = std::chrono::duration_cast<Seconds>(now - battery_->taken_at).count();
+  }
+  if (session_start_energy_ && ev_meter_ && ev_meter_->import_energy) {
+    const auto total = ev_meter_->import_energy->value - ev_meter_->export_energy.value_or(WattHours{}).value;
+    s.ev_session_energy = WattHours{std::max<std::int64_t>(0, total - session_start_energy_->value)};
+  }
+  s.temperature_c = temperature_c_;
+  s.rcm_input = rcm_input_;
+  s.effective_max_sum_mains = effective_max_sum_mains(settings_, local_now_);
+  s.settings = settings_;
+  return s;
+}
+
+}  // namespace evsed::core

@@ -1,0 +1,92 @@
+#include "evsed/core/charge_state.hpp"
+#include "evsed/core/error_flags.hpp"
+
+namespace evsed::core {
+
+std::string_view short_name(ChargeState s) {
+  switch (s) {
+    case ChargeState::A: return "A";
+    case ChargeState::B: return "B";
+    case ChargeState::C: return "C";
+    case ChargeState::D: return "D";
+    case ChargeState::CommB: return "COMM_B";
+    case ChargeState::CommBOk: return "COMM_B_OK";
+    case ChargeState::CommC: return "COMM_C";
+    case ChargeState::CommCOk: return "COMM_C_OK";
+    case ChargeState::ActStart: return "Activate";
+    case ChargeState::B1: return "B1";
+    case ChargeState::C1: return "C1";
+    case ChargeState::ModemRequest: return "MODEM_REQ";
+    case ChargeState::ModemWait: return "MODEM_WAIT";
+    case ChargeState::ModemDone: return "MODEM_DONE";
+    case ChargeState::ModemDenied: return "MODEM_DENIED";
+  }
+  return "NOSTATE";
+}
+
+std::string_view web_name(ChargeState s) {
+  switch (s) {
+    case ChargeState::A: return "Ready to Charge";
+    case ChargeState::B: return "Connected to EV";
+    case ChargeState::C: return "Charging";
+    case ChargeState::D: return "D";
+    case ChargeState::CommB: return "Request State B";
+    case ChargeState::CommBOk: return "State B OK";
+    case ChargeState::CommC: return "Request State C";
+    case ChargeState::CommCOk: return "State C OK";
+    case ChargeState::ActStart: return "Activate";
+    case ChargeState::B1: return "Charging Stopped";
+    case ChargeState::C1: return "Stop Charging";
+    case ChargeState::ModemRequest: return "Modem Setup";
+    case ChargeState::ModemWait: return "Modem Request";
+    case ChargeState::ModemDone: return "Modem Done";
+    case ChargeState::ModemDenied: return "Modem Denied";
+  }
+  return "NOSTATE";
+}
+
+std::string_view to_string(ErrorFlag f) {
+  switch (f) {
+    case ErrorFlag::Less6A: return "less_6a";
+    case ErrorFlag::CtNoComm: return "ct_nocomm";
+    case ErrorFlag::TempHigh: return "temp_high";
+    case ErrorFlag::EvNoComm: return "ev_nocomm";
+    case ErrorFlag::RcmTripped: return "rcm_tripped";
+    case ErrorFlag::RcmTest: return "rcm_test";
+    case ErrorFlag::CircuitNoComm: return "circuit_nocomm";
+    case ErrorFlag::PilotFault: return "pilot_fault";
+    case ErrorFlag::DiodeFault: return "diode_fault";
+    case ErrorFlag::HardwareFault: return "hardware_fault";
+  }
+  return "unknown";
+}
+
+}  // namespace evsed::core
+
+#include "evsed/core/limiter.hpp"
+
+namespace evsed::core {
+
+std::string_view to_string(CurrentLimiter l) {
+  switch (l) {
+    case CurrentLimiter::None: return "none";
+    case CurrentLimiter::MaxCurrent: return "max_current";
+    case CurrentLimiter::Cable: return "cable";
+    case CurrentLimiter::Override: return "override";
+    case CurrentLimiter::MaxMains: return "max_mains";
+    case CurrentLimiter::MaxCircuit: return "max_circuit";
+    case CurrentLimiter::MaxSumMains: return "max_sum_mains";
+    case CurrentLimiter::GridRelay: return "grid_relay";
+    case CurrentLimiter::SolarSurplus: return "solar_surplus";
+    case CurrentLimiter::MinCurrent: return "min_current";
+    case CurrentLimiter::RateLimit: return "rate_limit";
+    case CurrentLimiter::Access: return "access";
+    case CurrentLimiter::Schedule: return "schedule";
+    case CurrentLimiter::Temperature: return "temperature";
+    case CurrentLimiter::Error: return "error";
+    case CurrentLimiter::ChargeDelay: return "charge_delay";
+  }
+  return "none";
+}
+
+}  // namespace evsed::core
