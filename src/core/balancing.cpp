@@ -272,6 +272,12 @@ BalanceOutcome calc_balanced_current(const BalanceContext& ctx, const BalanceReq
       if (out.limiter != CurrentLimiter::MinCurrent) out.limiter = CurrentLimiter::MaxCurrent;
     }
     distribute(s, state, t, slots);
+    out.distributed = true;
+  }
+
+  // A lowered ceiling (override, cable, MaxCurrent) holds at once, measurement or not.
+  for (auto& slot : slots) {
+    if (slot.charging && slot.balanced > slot.balanced_max) slot.balanced = slot.balanced_max;
   }
 
   if (t.active == 0) {

@@ -394,7 +394,7 @@ void Controller::check_meter_timeouts(TimePoint now) {
       continue;
     }
     const TimePoint last = w.reading ? w.reading->taken_at : started_at_;
-    if (now - last > w.timeout) raise(w.flag, now);
+    if (now - last >= w.timeout) raise(w.flag, now);
   }
 }
 
@@ -536,7 +536,7 @@ void Controller::regulate(bool new_evse, TimePoint now) {
   new_mains_reading_ = false;
 
   const BalanceOutcome out = calc_balanced_current(balance_context(now), req, balance_, slots_);
-  calc_limiter_ = out.limiter;
+  if (out.distributed || !slots_[0].charging) calc_limiter_ = out.limiter;
 
   auto apply_timer = [&](Timer& t, const TimerChange& c) {
     if (c.kind == TimerChange::Kind::Clear) t.stop();

@@ -81,7 +81,8 @@ struct BalanceOutcome {
   int request_phases = 0;        // 1 or 3 to request a phase switch, 0 = none
   bool stop_for_phase_switch = false;  // go to C1 so the switch can happen
   bool raise_less_6a = false;    // hard shortage persisted, or mains above 2 x MaxMains
-  CurrentLimiter limiter = CurrentLimiter::None;
+  bool distributed = false;      // the charging EVSEs got new currents in this run
+  CurrentLimiter limiter = CurrentLimiter::None;  // what capped them (when distributed)
 };
 
 // May one more EVSE start charging now?
