@@ -1,0 +1,128 @@
+// Ranges and relations of settings (interfaces.md §4), and capacity intervals.
+
+#include <gtest/gtest.h>
+
+#include "controller_rig.hpp"
+#include "evsed/core/settings.hpp"
+
+namespace evsed::core {
+namespace {
+
+TEST(Settings, DefaultsAreValid) { EXPECT_FALSE(validate_settings(Settings{}).has_value()); }
+
+TEST(Settings, EachRangeIsChecked) {
+  auto bad = [](auto mutate) {
+    Settings s;
+    mutate(s);
+    return validate_settings(s);
+  };
+  EXPECT_EQ(bad([](Settings& s) { s.min_current = Amps{5}; })->key, "current_min");
+  EXPECT_EQ(bad([](Settings& s) { s.max_current = Amps{81}; })->key, "current_max");
+  EXPECT_EQ(bad([](Settings& s) { s.max_mains = Amps{9}; })->key, "current_main");
+  EXPECT_EQ(bad([](Settings& s) { s.max_circuit = Amps{161}; })->key, "current_max_circuit");
+  EXPECT_EQ(bad([](Settings& s) { s.max_temp_c = 76; })->key, "max_temp");
+  EXPECT_EQ(bad([](Settings& s) { s.max_sum_mains = Amps{5}; })->key, "current_max_sum_mains");
+  EXPECT_FALSE(bad([](Settings& s) { s.max_sum_mains = Amps{0}; }).has_value());
+  EXPECT_EQ(bad([](Settings& s) { s.solar_stop_time = Minutes{61}; })->key, "solar_stop_time");
+  EXPECT_EQ(bad([](Settings& s) { s.enable_c2 = static_cast<EnableC2>(5); })->key, "enable_C2");
+  EXPECT_EQ(bad([](Settings& s) { s.capacity_intervals = {{1440, 5000}}; })->key, "intervals.start");
+}
+
+TEST(Settings, MinCurrentMayNotExceedMaxCurrent) {
+  Settings s;
+  s.max_current = Amps{10};
+  s.min_current = Amps{12};
+  auto e = validate_settings(s);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->key, "current_min");
+  EXPECT_NE(e->message().find("current_max"), std::string::npos);
+}
+
+TEST(Settings, ErrorMessageNamesKeyValueAndRange) {
+  auto e = check_range(ranges::kCurrentMain, 300);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->message(), "current_main = 300 is not allowed (allowed: 10..200)");
+}
+
+TEST(Settings, CapacityIntervalInForceFollowsTheLocalMinute) {
+  Settings s;
+  s.capacity_mode = CapacityMode::Interval;
+  s.capacity_intervals = {{7 * 60, 2400}, {22 * 60, 9300}};
+  EXPECT_EQ(effective_max_sum_mains(s, local_time(2026, 1, 5, 8, 0)).value(), 10);   // (2400-100)/230
+  EXPECT_EQ(effective_max_sum_mains(s, local_time(2026, 1, 5, 23, 0)).value(), 40);  // (9300-100)/230
+  EXPECT_EQ(effective_max_sum_mains(s, local_time(2026, 1, 5, 3, 0)).value(), 40);   // before the first: the last
+  s.capacity_mode = CapacityMode::Fixed;
+  s.max_sum_mains = Amps{25};
+  EXPECT_EQ(effective_max_sum_mains(s, local_time(2026, 1, 5, 3, 0)).value(), 25);
+  s.capacity_mode = CapacityMode::Disabled;
+  EXPECT_EQ(effective_max_sum_mains(s, local_time(2026, 1, 5, 3, 0)).value(), 0);
+}
+
+TEST(SettingsPatch, RejectedValuesChangeNothing) {
+  ControllerRig rig;
+  const Settings before = rig.c.settings();
+  SettingsPatch p;
+  p.current_min = 20;
+  p.max_sum_mains = 5;
+  p.solar_start_current = 49;
+  p.enable_c2 = 9;
+  p.mode = 7;
+  p.override_current = 30;
+  auto r = rig.apply(p);
+  EXPECT_EQ(rig.c.settings(), before);
+  EXPECT_EQ(rig.status().override_current.value(), 0);
+  ASSERT_EQ(r.fields.size(), 6u);
+  for (const auto& f : r.fields) EXPECT_EQ(f.outcome, FieldResult::Outcome::Rejected) << f.field;
+  EXPECT_FALSE(r.commands.settings_changed);
+}
+
+TEST(SettingsPatch, SmartWithoutMainsMeterIsIgnoredWithAReason) {
+  ControllerRig rig;
+  SettingsPatch p;
+  p.mode = 3;
+  auto r = rig.apply(p);
+  ASSERT_EQ(r.fields.size(), 1u);
+  EXPECT_EQ(r.fields[0].outcome, FieldResult::Outcome::Ignored);
+  EXPECT_NE(r.fields[0].detail.find("mains meter"), std::string::npos);
+  EXPECT_EQ(rig.c.settings().mode, ChargeMode::Normal);
+}
+
+TEST(SettingsPatch, OverrideIsIgnoredInSolar) {
+  Settings s = rig_defaults();
+  s.has_mains_meter = true;
+  s.mode = ChargeMode::Solar;
+  ControllerRig rig(s);
+  SettingsPatch p;
+  p.override_current = 100;
+  auto r = rig.apply(p);
+  ASSERT_EQ(r.fields.size(), 1u);
+  EXPECT_EQ(r.fields[0].outcome, FieldResult::Outcome::Ignored);
+  EXPECT_EQ(rig.status().override_current.value(), 0);
+}
+
+TEST(SettingsPatch, AcceptedValuesAreAppliedAndMarkedForSaving) {
+  ControllerRig rig;
+  SettingsPatch p;
+  p.current_min = 8;
+  p.solar_start_current = 10;
+  p.solar_max_import = 2;
+  p.solar_stop_time = 5;
+  p.max_sum_mains = 40;
+  p.max_sum_mains_time = 3;
+  p.enable_c2 = 4;
+  auto r = rig.apply(p);
+  for (const auto& f : r.fields) EXPECT_EQ(f.outcome, FieldResult::Outcome::Applied) << f.field;
+  EXPECT_TRUE(r.commands.settings_changed);
+  const Settings& s = rig.c.settings();
+  EXPECT_EQ(s.min_current.value(), 8);
+  EXPECT_EQ(s.solar_start_current.value(), 10);
+  EXPECT_EQ(s.solar_max_import.value(), 2);
+  EXPECT_EQ(s.solar_stop_time, Minutes{5});
+  EXPECT_EQ(s.max_sum_mains.value(), 40);
+  EXPECT_EQ(s.capacity_mode, CapacityMode::Fixed);
+  EXPECT_EQ(s.max_sum_mains_time, Minutes{3});
+  EXPECT_EQ(s.enable_c2, EnableC2::Auto);
+}
+
+}  // namespace
+}  // namespace evsed::core
