@@ -1,0 +1,71 @@
+#pragma once
+// The imperative shell around the controller: reads the board, feeds events,
+// writes the outputs back, and logs what changed. The daemon calls it from its
+// Asio timers; the simulation tests call it from a virtual clock. Nothing here
+// decides anything about charging.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "evsed/core/controller.hpp"
+#include "evsed/hw/board.hpp"
+#include "evsed/sim/world.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace evsed::app {
+
+class ChargePoint {
+ public:
+  // `world` is the simulated car and site when simulating, else null. With
+  // `sim_mains_meter` the site's meter feeds the mains readings.
+  ChargePoint(core::Settings settings, hw::Board& board, sim::World* world, bool sim_mains_meter,
+              core::TimePoint now, std::shared_ptr<spdlog::logger> log);
+
+  // Every 10 ms: advance the simulation, sample the pilot, run the state machine.
+  void pilot_period(core::TimePoint now);
+  // Every second: temperature, timers, errors, delayed charging.
+  void housekeeping(core::TimePoint now, core::LocalTime local_now);
+  // About every 2 s: simulated meter reading, then the regulation.
+  void control_cycle(core::TimePoint now);
+
+  // Readings and other events from adapters (meters, REST, MQTT).
+  void feed(const core::Event& event, core::TimePoint now);
+  core::PatchResult apply(const core::SettingsPatch& patch, core::TimePoint now);
+
+  // SIGTERM: contactors open, pilot steady +12 V; returns the board's verdict.
+  hw::HwResult shutdown(core::TimePoint now);
+
+  [[nodiscard]] core::Status status(core::TimePoint now) const { return controller_.status(now); }
+  [[nodiscard]] const core::Settings& settings() const { return controller_.settings(); }
+  [[nodiscard]] std::optional<core::TimePoint> last_pilot_sample() const { return last_pilot_sample_; }
+  [[nodiscard]] sim::World* world() { return world_; }
+
+  // Called whenever run-time settings changed and should be saved.
+  void on_settings_changed(std::function<void()> f) { settings_changed_ = std::move(f); }
+
+ private:
+  void execute(const core::Commands& c, core::TimePoint now);
+  void report_board(const hw::HwResult& r, core::TimePoint now);
+  void log_changes();
+
+  core::Controller controller_;
+  hw::Board& board_;
+  sim::World* world_;
+  bool sim_mains_meter_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::function<void()> settings_changed_;
+  std::optional<core::TimePoint> last_pilot_sample_;
+  static constexpr core::Seconds kBoardRecovery{10};
+  bool board_failed_ = false;
+  std::optional<core::TimePoint> board_ok_since_;
+  std::optional<bool> last_rcm_;
+  core::ChargeState logged_state_ = core::ChargeState::A;
+  core::ErrorFlags logged_errors_;
+};
+
+}  // namespace evsed::app

@@ -1,0 +1,69 @@
+#pragma once
+// The installer's configuration file (/etc/evsed/evsed.toml). Parsing is strict:
+// an unknown key, a wrong type or a value out of range is one clear error line,
+// and nothing starts half-configured.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "evsed/core/settings.hpp"
+#include "evsed/meters/meter_type.hpp"
+
+namespace evsed::app {
+
+enum class BoardKind : std::uint8_t { Sim, Gpio };
+
+struct MeterConfig {
+  meters::MeterType type = meters::MeterType::Disabled;
+  int address = 0;
+};
+
+struct ModbusConfig {
+  std::string port = "/dev/ttyAMA0";
+  int baud = 9600;
+  char parity = 'N';
+  int stop_bits = 1;
+  int response_timeout_ms = 150;
+};
+
+struct MqttConfig {
+  std::string host;  // empty: MQTT off
+  int port = 1883;
+  std::string topic_prefix;  // empty: SmartEVSE/<serial>
+  std::string username;
+  std::string password;
+};
+
+struct Config {
+  std::optional<std::uint32_t> serial;  // empty: derived from /etc/machine-id
+  std::optional<std::string> http_listen;
+  BoardKind board = BoardKind::Sim;
+  core::Settings settings;  // installer settings; run-time ones at their defaults
+  bool mains_meter_given = false;
+  MeterConfig mains_meter{meters::MeterType::Disabled, 10};
+  MeterConfig ev_meter{meters::MeterType::Disabled, 12};
+  MeterConfig circuit_meter{meters::MeterType::Disabled, 13};
+  ModbusConfig modbus;
+  MqttConfig mqtt;
+};
+
+// Parses TOML text; `source` names the file in error messages.
+std::variant<Config, std::string> parse_config(const std::string& text, const std::string& source);
+std::variant<Config, std::string> load_config(const std::string& path);
+
+// Fills in what depends on the command line: --simulate forces the simulated
+// board, and a simulated site's meter when the config names no mains meter.
+void apply_simulation(Config& c);
+
+// Copies the meter choices into the controller's settings (present or not).
+void apply_meters(Config& c);
+
+// "ADDR:PORT" / "[v6]:PORT": checks the form; the HTTP server resolves it.
+std::optional<std::string> check_listen_address(const std::string& s);
+
+// SmartEVSE-style serial number from /etc/machine-id (6 digits), or 1 if unreadable.
+std::uint32_t serial_from_machine_id(const std::string& path = "/etc/machine-id");
+
+}  // namespace evsed::app

@@ -1,0 +1,29 @@
+#pragma once
+// The daemon: one Asio event loop owning every timer (pilot 10 ms, control 2 s,
+// housekeeping 1 s) and signal; SIGTERM/SIGINT leave the board safe and exit 0.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "evsed/app/config.hpp"
+#include "evsed/app/options.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace evsed::app {
+
+struct DaemonSetup {
+  Options options;
+  Config config;
+  std::uint32_t serial = 0;
+  std::string listen;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+// Runs until a signal; returns the process exit code.
+int run_daemon(DaemonSetup setup);
+
+}  // namespace evsed::app

@@ -1,0 +1,47 @@
+#pragma once
+// Translates between the controller and the board: Outputs become line and PWM
+// writes (only what changed), reads become controller events.
+
+#include <optional>
+
+#include "evsed/core/events.hpp"
+#include "evsed/core/outputs.hpp"
+#include "evsed/hw/io.hpp"
+
+namespace evsed::hw {
+
+// The lines of a board; optional ones may be null (not wired).
+struct BoardIo {
+  PilotPwm* pwm = nullptr;
+  PilotAdc* adc = nullptr;
+  DigitalOut* contactor1 = nullptr;
+  DigitalOut* contactor2 = nullptr;
+  DigitalOut* pilot_disconnect = nullptr;  // active = CP driver disconnected
+  DigitalOut* lock = nullptr;              // active = locked
+  DigitalIn* rcm_fault = nullptr;
+  TemperatureSensor* temperature = nullptr;
+  ProximitySensor* proximity = nullptr;
+};
+
+class Board {
+ public:
+  explicit Board(BoardIo io);
+
+  // Writes the outputs that differ from the last successful write. On a failure
+  // the rest is still attempted (a failed PWM must not keep a contactor closed).
+  HwResult apply(const core::Outputs& o);
+  // Writes every output, changed or not: start-up and shutdown.
+  HwResult apply_all(const core::Outputs& o);
+
+  HwValue<core::PilotSample> sample_pilot();
+  HwValue<int> read_temperature();
+  HwValue<bool> read_rcm_fault();
+
+ private:
+  HwResult write(const core::Outputs& o, bool force);
+
+  BoardIo io_;
+  std::optional<core::Outputs> written_;
+};
+
+}  // namespace evsed::hw

@@ -1,0 +1,303 @@
+#include "evsed/app/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+#include <string_view>
+
+namespace evsed::app {
+
+namespace {
+
+using namespace std::string_literals;
+
+// Thrown inside this file only; parse_config turns it into the error value.
+struct ConfigError {
+  std::string message;
+};
+
+std::string type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number with a fraction";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    default: return "a date or time";
+  }
+}
+
+class Section {
+ public:
+  Section(const toml::table* t, std::string name, std::initializer_list<std::string_view> keys)
+      : table_(t), name_(std::move(name)), keys_(keys) {
+    if (!table_) return;
+    for (const auto& [k, v] : *table_) {
+      if (std::find(keys_.begin(), keys_.end(), k.str()) == keys_.end()) {
+        std::string allowed;
+        for (auto a : keys_) allowed += (allowed.empty() ? "" : ", ") + std::string{a};
+        fail(v, "unknown key '" + path(k.str()) + "' (allowed in " + (name_.empty() ? "the top level"s : "[" + name_ + "]") +
+                    ": " + allowed + ")");
+      }
+    }
+  }
+
+  [[nodiscard]] bool present() const { return table_ != nullptr; }
+  [[nodiscard]] bool has(std::string_view key) const { return table_ && table_->contains(key); }
+
+  std::optional<long long> integer(std::string_view key) const {
+    const toml::node* n = node(key);
+    if (!n) return std::nullopt;
+    if (!n->is_integer()) fail(*n, path(key) + " must be an integer, not " + type_name(*n));
+    return n->as_integer()->get();
+  }
+
+  void integer(std::string_view key, const core::IntRange& range, int& out, bool zero_means_off = false) const {
+    if (auto v = integer(key)) {
+      if (auto e = core::check_range(range, *v, zero_means_off)) {
+        fail(*node(key), path(key) + " = " + std::to_string(*v) + " is not allowed (allowed: " + e->allowed + ")");
+      }
+      out = static_cast<int>(*v);
+    }
+  }
+
+  void boolean(std::string_view key, bool& out) const {
+    const toml::node* n = node(key);
+    if (!n) return;
+    if (!n->is_boolean()) fail(*n, path(key) + " must be true or false, not " + type_name(*n));
+    out = n->as_boolean()->get();
+  }
+
+  std::optional<std::string> string(std::string_view key) const {
+    const toml::node* n = node(key);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) fail(*n, path(key) + " must be a string, not " + type_name(*n));
+    return n->as_string()->get();
+  }
+
+  template <class T, class FromName>
+  void choice(std::string_view key, T& out, FromName from_name, const std::string& allowed) const {
+    if (auto s = string(key)) {
+      auto v = from_name(*s);
+      if (!v) fail(*node(key), path(key) + " = \"" + *s + "\" is not allowed (allowed: " + allowed + ")");
+      out = *v;
+    }
+  }
+
+  [[noreturn]] void fail(const toml::node& n, const std::string& message) const {
+    throw ConfigError{"line " + std::to_string(n.source().begin.line) + ": " + message};
+  }
+
+  std::string path(std::string_view key) const {
+    return name_.empty() ? std::string{key} : name_ + "." + std::string{key};
+  }
+
+ private:
+  const toml::node* node(std::string_view key) const { return table_ ? table_->get(key) : nullptr; }
+
+  const toml::table* table_;
+  std::string name_;
+  std::vector<std::string_view> keys_;
+};
+
+const toml::table* subtable(const toml::table& root, std::string_view name) {
+  const toml::node* n = root.get(name);
+  if (!n) return nullptr;
+  if (!n->is_table()) {
+    throw ConfigError{"line " + std::to_string(n->source().begin.line) + ": " + std::string{name} +
+                      " must be a table ([" + std::string{name} + "]), not " + type_name(*n)};
+  }
+  return n->as_table();
+}
+
+template <std::size_t N>
+std::string quoted(const std::array<std::string_view, N>& names) {
+  std::string s;
+  for (auto n : names) s += (s.empty() ? "\"" : ", \"") + std::string{n} + "\"";
+  return s;
+}
+
+void read_meter(const toml::table& root, std::string_view name, const core::IntRange& address_range,
+                MeterConfig& meter, core::Seconds& timeout, bool& given) {
+  const toml::table* t = subtable(root, name);
+  Section s(t, std::string{name}, {"type", "address", "timeout"});
+  given = s.present() && s.has("type");
+  s.choice("type", meter.type, meters::meter_type_from_name, meters::meter_type_names());
+  if (meter.type == meters::MeterType::Unused4) {
+    s.fail(*t->get("type"), s.path("type") + " = \"Unused 4\" is not a meter");
+  }
+  if (meter.type == meters::MeterType::HomeWizard) {
+    s.fail(*t->get("type"), s.path("type") + " = \"Homewizrd\" is not supported by evsed (use \"API\" and feed it)");
+  }
+  if (meters::is_modbus(meter.type)) {
+    s.fail(*t->get("type"), s.path("type") + " = \"" + std::string{meters::name(meter.type)} +
+                                "\": Modbus meters are not supported by this version yet (use \"API\" or \"Sim\")");
+  }
+  s.integer("address", address_range, meter.address);
+  int seconds = static_cast<int>(timeout.count());
+  s.integer("timeout", core::ranges::kMeterTimeout, seconds);
+  timeout = core::Seconds{seconds};
+}
+
+Config parse_root(const toml::table& root) {
+  Config c;
+  core::Settings& st = c.settings;
+
+  Section top(&root, "", {"serial", "http", "board", "evse", "mains_meter", "ev_meter", "circuit_meter", "modbus",
+                          "mqtt"});
+  if (auto serial = top.integer("serial")) {
+    if (*serial < 1 || *serial > 99'999'999) {
+      throw ConfigError{"serial = " + std::to_string(*serial) + " is not allowed (allowed: 1..99999999)"};
+    }
+    c.serial = static_cast<std::uint32_t>(*serial);
+  }
+
+  Section http(subtable(root, "http"), "http", {"listen"});
+  if (auto listen = http.string("listen")) {
+    if (auto e = check_listen_address(*listen)) throw ConfigError{"http.listen = \"" + *listen + "\": " + *e};
+    c.http_listen = *listen;
+  }
+
+  Section board(subtable(root, "board"), "board", {"kind"});
+  board.choice(
+      "kind", c.board,
+      [](std::string_view s) -> std::optional<BoardKind> {
+        if (s == "sim") return BoardKind::Sim;
+        if (s == "gpio") return BoardKind::Gpio;
+        return std::nullopt;
+      },
+      "\"sim\", \"gpio\"");
+
+  Section evse(subtable(root, "evse"), "evse",
+               {"config", "current_min", "current_max", "current_main", "current_max_circuit", "enable_C2", "max_temp",
+                "rcmon", "lock"});
+  evse.choice("config", st.cable, core::cable_config_from_name, "\"Socket\", \"Fixed\"");
+  int v = st.min_current.value();
+  evse.integer("current_min", core::ranges::kCurrentMin, v);
+  st.min_current = core::Amps{v};
+  v = st.max_current.value();
+  evse.integer("current_max", core::ranges::kCurrentMax, v);
+  st.max_current = core::Amps{v};
+  v = st.max_mains.value();
+  evse.integer("current_main", core::ranges::kCurrentMain, v);
+  st.max_mains = core::Amps{v};
+  v = st.max_circuit.value();
+  evse.integer("current_max_circuit", core::ranges::kCurrentMaxCircuit, v);
+  st.max_circuit = core::Amps{v};
+  evse.choice("enable_C2", st.enable_c2, core::enable_c2_from_name,
+              "\"Not present\", \"Always Off\", \"Solar Off\", \"Always On\", \"Auto\"");
+  evse.integer("max_temp", core::ranges::kMaxTemp, st.max_temp_c);
+  evse.boolean("rcmon", st.rcm_enabled);
+  evse.choice("lock", st.lock, core::lock_type_from_name, "\"Disabled\", \"Solenoid\", \"Motor\"");
+  if (st.min_current > st.max_current) {
+    throw ConfigError{"evse.current_min = " + std::to_string(st.min_current.value()) +
+                      " is not allowed (allowed: at most evse.current_max = " +
+                      std::to_string(st.max_current.value()) + ")"};
+  }
+
+  bool ev_given = false;
+  bool circuit_given = false;
+  read_meter(root, "mains_meter", {"address", 10, 247}, c.mains_meter, st.mains_meter_timeout, c.mains_meter_given);
+  read_meter(root, "ev_meter", {"address", 11, 247}, c.ev_meter, st.ev_meter_timeout, ev_given);
+  read_meter(root, "circuit_meter", {"address", 10, 247}, c.circuit_meter, st.circuit_meter_timeout, circuit_given);
+
+  Section modbus(subtable(root, "modbus"), "modbus", {"port", "baud", "parity", "stop_bits", "response_timeout_ms"});
+  if (auto port = modbus.string("port")) c.modbus.port = *port;
+  if (auto baud = modbus.integer("baud")) {
+    constexpr std::array<long long, 8> kBauds{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200};
+    if (std::find(kBauds.begin(), kBauds.end(), *baud) == kBauds.end()) {
+      throw ConfigError{"modbus.baud = " + std::to_string(*baud) +
+                        " is not allowed (allowed: 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)"};
+    }
+    c.modbus.baud = static_cast<int>(*baud);
+  }
+  modbus.choice(
+      "parity", c.modbus.parity,
+      [](std::string_view s) -> std::optional<char> {
+        if (s == "N" || s == "E" || s == "O") return s[0];
+        return std::nullopt;
+      },
+      "\"N\", \"E\", \"O\"");
+  modbus.integer("stop_bits", {"stop_bits", 1, 2}, c.modbus.stop_bits);
+  modbus.integer("response_timeout_ms", {"response_timeout_ms", 20, 5000}, c.modbus.response_timeout_ms);
+
+  Section mqtt(subtable(root, "mqtt"), "mqtt", {"host", "port", "topic_prefix", "username", "password"});
+  if (auto s = mqtt.string("host")) c.mqtt.host = *s;
+  mqtt.integer("port", {"port", 1, 65535}, c.mqtt.port);
+  if (auto s = mqtt.string("topic_prefix")) c.mqtt.topic_prefix = *s;
+  if (auto s = mqtt.string("username")) c.mqtt.username = *s;
+  if (auto s = mqtt.string("password")) c.mqtt.password = *s;
+
+  apply_meters(c);
+  return c;
+}
+
+}  // namespace
+
+void apply_meters(Config& c) {
+  using meters::MeterType;
+  c.settings.has_mains_meter = c.mains_meter.type != MeterType::Disabled;
+  c.settings.has_ev_meter = c.ev_meter.type != MeterType::Disabled;
+  c.settings.has_circuit_meter = c.circuit_meter.type != MeterType::Disabled;
+}
+
+void apply_simulation(Config& c) {
+  c.board = BoardKind::Sim;
+  if (!c.mains_meter_given) c.mains_meter.type = meters::MeterType::Sim;
+  apply_meters(c);
+}
+
+std::variant<Config, std::string> parse_config(const std::string& text, const std::string& source) {
+  try {
+    toml::table root = toml::parse(text, std::string_view{source});
+    Config c = parse_root(root);
+    if (auto e = core::validate_settings(c.settings)) return source + ": " + e->message();
+    return c;
+  } catch (const toml::parse_error& e) {
+    return source + ": line " + std::to_string(e.source().begin.line) + ": " + std::string{e.description()};
+  } catch (const ConfigError& e) {
+    return source + ": " + e.message;
+  }
+}
+
+std::variant<Config, std::string> load_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return path + ": cannot be read";
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+std::optional<std::string> check_listen_address(const std::string& s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "expected ADDRESS:PORT, e.g. 0.0.0.0:80 or [::]:80";
+  const std::string host = s.substr(0, colon);
+  const std::string port = s.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit)) {
+    return "the port must be a number 1..65535";
+  }
+  const long p = std::stol(port);
+  if (p < 1 || p > 65535) return "the port must be a number 1..65535";
+  if (host.front() == '[' && host.back() != ']') return "an IPv6 address goes in brackets: [::1]:8080";
+  return std::nullopt;
+}
+
+std::uint32_t serial_from_machine_id(const std::string& path) {
+  std::ifstream in(path);
+  std::string id;
+  if (!(in >> id) || id.empty()) return 1;
+  // FNV-1a over the id, folded into six digits like the serials SmartEVSEs carry.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char ch : id) {
+    h ^= ch;
+    h *= 1099511628211ULL;
+  }
+  return static_cast<std::uint32_t>(100000 + h % 900000);
+}
+
+}  // namespace evsed::app
