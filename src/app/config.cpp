@@ -20,6 +20,12 @@ struct ConfigError {
   std::string message;
 };
 
+std::string shown(const toml::node& n) {
+  std::ostringstream os;
+  n.visit([&](const auto& v) { os << v; });
+  return os.str();
+}
+
 std::string type_name(const toml::node& n) {
   switch (n.type()) {
     case toml::node_type::string: return "a string";
@@ -53,7 +59,7 @@ class Section {
   std::optional<long long> integer(std::string_view key) const {
     const toml::node* n = node(key);
     if (!n) return std::nullopt;
-    if (!n->is_integer()) fail(*n, path(key) + " must be an integer, not " + type_name(*n));
+    if (!n->is_integer()) fail(*n, path(key) + " = " + shown(*n) + " is not allowed (allowed: an integer, not " + type_name(*n) + ")");
     return n->as_integer()->get();
   }
 
@@ -69,14 +75,14 @@ class Section {
   void boolean(std::string_view key, bool& out) const {
     const toml::node* n = node(key);
     if (!n) return;
-    if (!n->is_boolean()) fail(*n, path(key) + " must be true or false, not " + type_name(*n));
+    if (!n->is_boolean()) fail(*n, path(key) + " = " + shown(*n) + " is not allowed (allowed: true or false)");
     out = n->as_boolean()->get();
   }
 
   std::optional<std::string> string(std::string_view key) const {
     const toml::node* n = node(key);
     if (!n) return std::nullopt;
-    if (!n->is_string()) fail(*n, path(key) + " must be a string, not " + type_name(*n));
+    if (!n->is_string()) fail(*n, path(key) + " = " + shown(*n) + " is not allowed (allowed: a string in quotes, not " + type_name(*n) + ")");
     return n->as_string()->get();
   }
 
