@@ -24,14 +24,16 @@ run: configure
 	@mkdir -p $(BUILD_DIR)/state
 	$(BUILD_DIR)/evsed --simulate --listen $(LISTEN) --state-dir $(BUILD_DIR)/state
 
+# Every test, then the unit tests again under the sanitizers.
 test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j2 --timeout 300
+	@$(MAKE) --no-print-directory test-asan
 
 # Unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps
 	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEVSED_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(ASAN_DIR) --target evsed_unit_tests
-	@ctest --test-dir $(ASAN_DIR) --output-on-failure -L unit
+	@ctest --test-dir $(ASAN_DIR) --output-on-failure -j2 -L unit
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)
