@@ -60,11 +60,14 @@ void ChargePoint::housekeeping(core::TimePoint now, core::LocalTime local_now) {
 }
 
 void ChargePoint::control_cycle(core::TimePoint now) {
-  if (world_ && sim_mains_meter_) execute(controller_.handle(world_->mains_reading(now), now), now);
+  if (world_ && sim_mains_meter_) feed(world_->mains_reading(now), now);
   execute(controller_.handle(core::ControlCycle{}, now), now);
 }
 
 void ChargePoint::feed(const core::Event& event, core::TimePoint now) {
+  if (const auto* r = std::get_if<core::MeterReading>(&event); r && r->role == core::MeterRole::Mains && mains_reading_) {
+    mains_reading_(*r);
+  }
   execute(controller_.handle(event, now), now);
 }
 

@@ -279,17 +279,22 @@ std::variant<Config, std::string> load_config(const std::string& path) {
   return parse_config(text.str(), path);
 }
 
-std::optional<std::string> check_listen_address(const std::string& s) {
-  const auto colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0) return "expected ADDRESS:PORT, e.g. 0.0.0.0:80 or [::]:80";
-  const std::string host = s.substr(0, colon);
-  const std::string port = s.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit)) {
-    return "the port must be a number 1..65535";
+std::optional<std::string> check_listen_address(const std::string& list) {
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const auto comma = list.find(',', start);
+    const std::string s = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? list.size() + 1 : comma + 1;
+    const auto colon = s.rfind(':');
+    if (colon == std::string::npos || colon == 0) return "expected ADDRESS:PORT, e.g. 0.0.0.0:80 or [::]:80";
+    const std::string host = s.substr(0, colon);
+    const std::string port = s.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit)) {
+      return "the port must be a number 0..65535";
+    }
+    if (std::stol(port) > 65535) return "the port must be a number 0..65535";
+    if (host.front() == '[' && host.back() != ']') return "an IPv6 address goes in brackets: [::1]:8080";
   }
-  const long p = std::stol(port);
-  if (p < 1 || p > 65535) return "the port must be a number 1..65535";
-  if (host.front() == '[' && host.back() != ']') return "an IPv6 address goes in brackets: [::1]:8080";
   return std::nullopt;
 }
 

@@ -1,7 +1,6 @@
 #include "evsed/app/daemon.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -11,13 +10,19 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <optional>
 
 #include "evsed/app/charge_point.hpp"
 #include "evsed/app/local_clock.hpp"
+#include "evsed/app/network_info.hpp"
+#include "evsed/app/power_history.hpp"
 #include "evsed/app/settings_store.hpp"
+#include "evsed/http/rest_api.hpp"
+#include "evsed/http/server.hpp"
 #include "evsed/sim/world.hpp"
+#include "evsed/version.hpp"
 
 namespace evsed::app {
 
@@ -31,6 +36,9 @@ constexpr core::Milliseconds kControlPeriod{2000};
 constexpr core::Milliseconds kHousekeepingPeriod{1000};
 // The watchdog is fed only while pilot samples are this fresh.
 constexpr core::Milliseconds kPilotFreshFor{500};
+// /reboot and /erasesettings: SmartEVSE reboots 5 s after answering.
+constexpr core::Seconds kRestartDelay{5};
+constexpr core::Seconds kNetworkRefresh{5};
 
 // A periodic timer on the loop that keeps its phase and does not pile up
 // callbacks after a stall (suspend, debugger).
@@ -72,77 +80,245 @@ std::optional<std::string> prepare_state_dir(const std::string& dir) {
   return std::nullopt;
 }
 
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const auto comma = s.find(',', start);
+    out.push_back(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+int mains_power_w(const core::MeterReading& r) {
+  if (r.power) return r.power->value;
+  int w = 0;
+  for (auto i : r.currents) w += i.value() * 23;  // dA x 230 V / 10
+  return w;
+}
+
+class Daemon final : public http::RestBackend {
+ public:
+  explicit Daemon(DaemonSetup setup)
+      : setup_(std::move(setup)),
+        log_(*setup_.log),
+        store_(setup_.options.state_dir),
+        mqtt_path_(setup_.options.state_dir + "/mqtt.json"),
+        board_(world_.board().io()),
+        pilot_(io_, kPilotPeriod, [this](core::TimePoint now) { cp_->pilot_period(now); }),
+        control_(io_, kControlPeriod, [this](core::TimePoint now) { cp_->control_cycle(now); }),
+        housekeeping_(io_, kHousekeepingPeriod, [this](core::TimePoint now) { housekeeping(now); }),
+        signals_(io_, SIGTERM, SIGINT),
+        restart_timer_(io_),
+        api_(*this),
+        server_(io_, [this](const http::HttpRequest& r) { return api_.handle(r); }) {}
+
+  int run() {
+    auto loaded = store_.load(setup_.config.settings);
+    if (loaded.problem) log_.error("{}", *loaded.problem);
+    load_mqtt();
+
+    const auto started = Clock::now();
+    cp_.emplace(loaded.settings, board_, &world_, setup_.config.mains_meter.type == meters::MeterType::Sim, started,
+                setup_.log);
+    // A first start, or a bad file replaced by defaults: write what we run with.
+    settings_dirty_ = !loaded.found || loaded.problem.has_value();
+    cp_->on_settings_changed([this] { settings_dirty_ = true; });
+    cp_->on_mains_reading([this](const core::MeterReading& r) { power_.record(local_now(), mains_power_w(r)); });
+
+    http::raise_file_limit();
+    for (const auto& address : split_list(setup_.listen)) {
+      if (auto e = server_.listen(address)) {
+        log_.error("HTTP: {}", *e);
+        cp_->shutdown(Clock::now());
+        return 1;
+      }
+    }
+    std::string endpoints;
+    for (const auto& e : server_.local_endpoints()) endpoints += (endpoints.empty() ? "" : ", ") + e;
+
+    watchdog_ = sd_watchdog_enabled(0, &watchdog_usec_) > 0;
+    signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (!ec) stop(0, signo == SIGTERM ? "SIGTERM received" : "SIGINT received");
+    });
+    pilot_.start();
+    control_.start();
+    housekeeping_.start();
+    cp_->housekeeping(started, local_now());
+    flush_settings();
+
+    log_.info("evsed {} running: board {}, mains meter {}, HTTP on {}, state in {}", kVersion,
+              setup_.config.board == BoardKind::Sim ? "simulated" : "gpio",
+              meters::name(setup_.config.mains_meter.type), endpoints, setup_.options.state_dir);
+    sd_notify(0, "READY=1\nSTATUS=charge point running");
+    io_.run();
+    log_.info("stopped");
+    return exit_code_;
+  }
+
+  // --- RestBackend ---------------------------------------------------------
+  core::Status status() override { return cp_->status(Clock::now()); }
+
+  http::DeviceView device() override {
+    http::DeviceView d;
+    d.version = kVersion;
+    d.serial = setup_.serial;
+    d.mains_meter = std::string{meters::name(setup_.config.mains_meter.type)};
+    d.ev_meter = std::string{meters::name(setup_.config.ev_meter.type)};
+    d.circuit_meter = std::string{meters::name(setup_.config.circuit_meter.type)};
+    d.ev_meter_address = setup_.config.ev_meter.address;
+    d.circuit_meter_address = setup_.config.circuit_meter.address;
+    d.mqtt = mqtt_;
+    d.mqtt_connected = false;
+    const auto now = Clock::now();
+    if (!network_read_at_ || now - *network_read_at_ > kNetworkRefresh) {
+      network_ = read_network();
+      network_read_at_ = now;
+    }
+    d.network = network_;
+    d.now_epoch = static_cast<std::int64_t>(std::time(nullptr));
+    const auto& delayed = cp_->settings().delayed;
+    if (delayed.start) d.starttime_epoch = to_epoch(*delayed.start);
+    if (delayed.stop) d.stoptime_epoch = to_epoch(*delayed.stop);
+    return d;
+  }
+
+  core::PatchResult apply(core::SettingsPatch patch) override {
+    patch.local_now = app::local_now();
+    return cp_->apply(patch, Clock::now());
+  }
+
+  void feed(const core::Event& event) override { cp_->feed(event, Clock::now()); }
+  core::TimePoint now() override { return Clock::now(); }
+  core::LocalTime local_now() override { return app::local_now(); }
+  std::int64_t to_epoch(core::LocalTime t) override { return app::to_epoch(t); }
+  meters::MeterType mains_meter_type() override { return setup_.config.mains_meter.type; }
+  meters::MeterType ev_meter_type() override { return setup_.config.ev_meter.type; }
+  mqtt::MqttSettings mqtt_settings() override { return mqtt_; }
+
+  std::optional<std::string> save_mqtt(const mqtt::MqttSettings& s) override {
+    if (auto e = write_file_atomically(mqtt_path_, mqtt::to_json(s))) return e;
+    mqtt_ = s;
+    log_.info("MQTT settings changed: broker {}:{}", s.host.empty() ? "(none)" : s.host, s.port);
+    return std::nullopt;
+  }
+
+  std::vector<http::PowerSlot> power_day() override { return power_.last_day(app::local_now()); }
+
+  void restart(bool after_charging) override {
+    if (restart_pending_) return;
+    restart_pending_ = true;
+    log_.info("restart requested{}", after_charging ? "; waiting until the car stops charging" : "");
+    restart_timer_.expires_after(kRestartDelay);
+    restart_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) try_restart();
+    });
+  }
+
+  std::optional<std::string> erase_settings() override {
+    if (auto e = store_.erase()) return e;
+    if (std::remove(mqtt_path_.c_str()) != 0 && errno != ENOENT) return mqtt_path_ + ": " + std::strerror(errno);
+    settings_erased_ = true;  // do not write them back on the way out
+    log_.info("run-time settings erased");
+    return std::nullopt;
+  }
+
+  sim::World* simulator() override { return setup_.config.board == BoardKind::Sim ? &world_ : nullptr; }
+
+ private:
+  void housekeeping(core::TimePoint now) {
+    cp_->housekeeping(now, app::local_now());
+    flush_settings();
+    const auto last = cp_->last_pilot_sample();
+    if (watchdog_ && last && now - *last < kPilotFreshFor) sd_notify(0, "WATCHDOG=1");
+  }
+
+  void try_restart() {
+    if (cp_->status(Clock::now()).state == core::ChargeState::C) {
+      restart_timer_.expires_after(core::Seconds{1});
+      restart_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) try_restart();
+      });
+      return;
+    }
+    stop(kRestartExitCode, "restarting on request");
+  }
+
+  void stop(int exit_code, const char* why) {
+    log_.info("{}, stopping", why);
+    sd_notify(0, "STOPPING=1");
+    pilot_.stop();
+    control_.stop();
+    housekeeping_.stop();
+    server_.stop();
+    restart_timer_.cancel();
+    signals_.cancel();
+    exit_code_ = exit_code;
+    if (cp_->shutdown(Clock::now())) exit_code_ = 1;
+    flush_settings();
+    io_.stop();
+  }
+
+  void flush_settings() {
+    if (!settings_dirty_ || settings_erased_) return;
+    if (auto e = store_.save(cp_->settings())) {
+      log_.error("saving settings: {}", *e);
+    } else {
+      settings_dirty_ = false;
+    }
+  }
+
+  void load_mqtt() {
+    mqtt_ = setup_.config.mqtt;
+    const auto text = read_file(mqtt_path_);
+    if (!text) return;
+    std::string problem;
+    if (auto s = mqtt::mqtt_settings_from_json(*text, problem)) {
+      mqtt_ = *s;
+    } else {
+      log_.error("{}", set_aside(mqtt_path_, problem));
+    }
+  }
+
+  DaemonSetup setup_;
+  spdlog::logger& log_;
+  SettingsStore store_;
+  std::string mqtt_path_;
+  mqtt::MqttSettings mqtt_;
+  asio::io_context io_;
+  // Only the simulated board exists in this version (--simulate or board.kind = "sim").
+  sim::World world_;
+  hw::Board board_;
+  std::optional<ChargePoint> cp_;
+  PowerHistory power_;
+  Periodic pilot_;
+  Periodic control_;
+  Periodic housekeeping_;
+  asio::signal_set signals_;
+  asio::steady_timer restart_timer_;
+  http::RestApi api_;
+  http::HttpServer server_;
+  std::optional<core::TimePoint> network_read_at_;
+  http::NetworkView network_;
+  bool watchdog_ = false;
+  std::uint64_t watchdog_usec_ = 0;
+  bool settings_dirty_ = false;
+  bool settings_erased_ = false;
+  bool restart_pending_ = false;
+  int exit_code_ = 0;
+};
+
 }  // namespace
 
 int run_daemon(DaemonSetup setup) {
-  auto& log = *setup.log;
   if (auto e = prepare_state_dir(setup.options.state_dir)) {
-    log.error("{}", *e);
+    setup.log->error("{}", *e);
     return 1;
   }
-  SettingsStore store(setup.options.state_dir);
-  auto loaded = store.load(setup.config.settings);
-  if (loaded.problem) log.error("{}", *loaded.problem);
-
-  // Only the simulated board exists in this version; --simulate or board.kind = "sim".
-  sim::World world;
-  hw::Board board(world.board().io());
-  const bool sim_meter = setup.config.mains_meter.type == meters::MeterType::Sim;
-
-  const auto started = Clock::now();
-  ChargePoint cp(loaded.settings, board, &world, sim_meter, started, setup.log);
-  // A first start, or a bad file replaced by defaults: write what we run with.
-  bool settings_dirty = !loaded.found || loaded.problem.has_value();
-  cp.on_settings_changed([&] { settings_dirty = true; });
-  auto flush_settings = [&] {
-    if (!settings_dirty) return;
-    if (auto e = store.save(cp.settings())) {
-      log.error("saving settings: {}", *e);
-    } else {
-      settings_dirty = false;
-    }
-  };
-
-  asio::io_context io;
-  std::uint64_t watchdog_usec = 0;
-  const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
-
-  Periodic pilot(io, kPilotPeriod, [&](core::TimePoint now) { cp.pilot_period(now); });
-  Periodic control(io, kControlPeriod, [&](core::TimePoint now) { cp.control_cycle(now); });
-  Periodic housekeeping(io, kHousekeepingPeriod, [&](core::TimePoint now) {
-    cp.housekeeping(now, local_now());
-    flush_settings();
-    const auto last = cp.last_pilot_sample();
-    if (watchdog && last && now - *last < kPilotFreshFor) sd_notify(0, "WATCHDOG=1");
-  });
-
-  asio::signal_set signals(io, SIGTERM, SIGINT);
-  int exit_code = 0;
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    log.info("{} received, stopping", signo == SIGTERM ? "SIGTERM" : "SIGINT");
-    sd_notify(0, "STOPPING=1");
-    pilot.stop();
-    control.stop();
-    housekeeping.stop();
-    if (cp.shutdown(Clock::now())) exit_code = 1;
-    flush_settings();
-    io.stop();
-  });
-
-  pilot.start();
-  control.start();
-  housekeeping.start();
-  cp.housekeeping(started, local_now());
-  flush_settings();
-
-  log.info("evsed running: board {}, mains meter {}, HTTP {}, state in {}",
-           setup.config.board == BoardKind::Sim ? "simulated" : "gpio", meters::name(setup.config.mains_meter.type),
-           setup.listen, store.path());
-  sd_notify(0, "READY=1\nSTATUS=charge point running");
-  io.run();
-  log.info("stopped");
-  return exit_code;
+  Daemon daemon(std::move(setup));
+  return daemon.run();
 }
 
 }  // namespace evsed::app

@@ -189,24 +189,32 @@ std::optional<core::Settings> SettingsStore::from_json(const std::string& text, 
 
 SettingsStore::Loaded SettingsStore::load(const core::Settings& base) const {
   Loaded out{base, std::nullopt, false};
-  std::ifstream in(path_);
-  if (!in) return out;  // first start
+  const auto text = read_file(path_);
+  if (!text) return out;  // first start
   out.found = true;
-  std::ostringstream text;
-  text << in.rdbuf();
   std::string problem;
-  if (auto s = from_json(text.str(), base, problem)) {
+  if (auto s = from_json(*text, base, problem)) {
     out.settings = *s;
-    return out;
-  }
-  // Keep the bad file for a human to look at; start from the configuration.
-  const std::string bad = path_ + ".bad";
-  if (std::rename(path_.c_str(), bad.c_str()) != 0) {
-    out.problem = path_ + " is invalid (" + problem + ") and could not be moved aside: " + std::strerror(errno);
   } else {
-    out.problem = path_ + " is invalid (" + problem + "); kept as " + bad + ", using defaults";
+    out.problem = set_aside(path_, problem);
   }
   return out;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string set_aside(const std::string& path, const std::string& problem) {
+  const std::string bad = path + ".bad";
+  if (std::rename(path.c_str(), bad.c_str()) != 0) {
+    return path + " is invalid (" + problem + ") and could not be moved aside: " + std::strerror(errno);
+  }
+  return path + " is invalid (" + problem + "); kept as " + bad + ", using defaults";
 }
 
 std::optional<std::string> SettingsStore::save(const core::Settings& s) const {

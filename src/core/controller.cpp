@@ -41,13 +41,15 @@ Commands Controller::handle(const Event& event, TimePoint now) {
 Outputs Controller::outputs() const {
   if (shut_down_) return kSafeOutputs;
   Outputs o;
-  o.pilot_connected = !pilot_disconnected_;
+  const bool override_disconnects = pwm_override_ && pwm_override_->value == 0;
+  o.pilot_connected = !pilot_disconnected_ && !override_disconnects;
+  const PwmDuty offer = pwm_override_ && !override_disconnects ? *pwm_override_ : duty_for_current(offered_);
   switch (state_) {
     case ChargeState::B:
-      o.duty = pwm_started_ ? duty_for_current(offered_) : kDutySteadyHigh;
+      o.duty = pwm_started_ ? offer : kDutySteadyHigh;
       break;
     case ChargeState::C:
-      o.duty = duty_for_current(offered_);
+      o.duty = offer;
       o.contactor1 = true;
       o.contactor2 = contactor2_on_charge_;
       break;
@@ -74,7 +76,8 @@ void Controller::on(const PilotSample& e, TimePoint now) {
   if (e.cable_rating) cable_rating_ = e.cable_rating;
   // While the pilot is disconnected or we drive it to -12 V, what we read says
   // nothing about the car.
-  if (pilot_disconnected_ || state_ == ChargeState::ActStart) {
+  const bool override_disconnects = pwm_override_ && pwm_override_->value == 0;
+  if (pilot_disconnected_ || override_disconnects || state_ == ChargeState::ActStart) {
     invalid_since_.reset();
     return;
   }
@@ -205,6 +208,7 @@ void Controller::set_state(ChargeState next, TimePoint now) {
     case ChargeState::A:
       errors_.clear(ErrorFlag::Less6A);
       errors_.clear(ErrorFlag::DiodeFault);
+      pwm_override_.reset();  // an expert override ends with the session
       charge_delay_.stop();
       activation_.stop();
       c1_timeout_.stop();
@@ -812,6 +816,22 @@ PatchResult Controller::apply(const SettingsPatch& p, TimePoint now) {
     settings_.cable_lock = *p.cable_lock;
     applied("cablelock", *p.cable_lock ? "1" : "0");
   }
+  if (p.override_pwm) {
+    const auto v = *p.override_pwm;
+    const bool contactor_closed = state_ == ChargeState::C || state_ == ChargeState::C1;
+    if (v > kDutySteadyHigh.value) {
+      rejected("override_pwm", "override_pwm = " + std::to_string(v) + " is not allowed (allowed: -1..1024)");
+    } else if (v == 0 && contactor_closed) {
+      rejected("override_pwm", "the pilot cannot be disconnected while the contactor is closed");
+    } else {
+      if (v < 0) {
+        pwm_override_.reset();
+      } else {
+        pwm_override_ = PwmDuty{static_cast<std::int32_t>(v)};
+      }
+      applied("override_pwm", std::to_string(outputs().duty.value));
+    }
+  }
 
   // New limits act now, not at the next cycle.
   regulate(false, now);
@@ -864,6 +884,7 @@ Status Controller::status(TimePoint now) const {
   s.charge_current = slots_[0].balanced;
   s.offered_current = drives_pwm(state_) && pwm_started_ ? offered_ : DeciAmps{0};
   s.override_current = override_current_;
+  s.pwm_override = pwm_override_;
   s.iset_balanced = balance_.iset;
   s.max_capacity = max_capacity_;
   s.phases = phases_;

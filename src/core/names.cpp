@@ -90,3 +90,33 @@ std::string_view to_string(CurrentLimiter l) {
 }
 
 }  // namespace evsed::core
+
+namespace evsed::core {
+
+int error_id(ErrorFlags flags) {
+  int id = 0;
+  for (int bit = 0; bit < 16; ++bit) {
+    if (flags.bits() & (1U << bit)) id = bit + 1;
+  }
+  return id;
+}
+
+std::string_view error_web_name(int id) {
+  switch (id) {
+    case 0: return "None";
+    case 1: return "No Power Available";
+    case 2: return "Communication Error";
+    case 3: return "Temperature High";
+    case 4: return "EV Meter Comm Error";
+    case 5: return "RCM Tripped";
+    case 6: return "RCM Test";
+    case 7: return "Test IO";  // CIRCUIT_NOCOMM: SmartEVSE never renamed the label
+    case 8: return "Flash Error";
+    case 9: return "Pilot Fault";
+    case 10: return "Diode Fault";
+    case 11: return "Hardware Fault";
+    default: return "Multiple Errors";
+  }
+}
+
+}  // namespace evsed::core

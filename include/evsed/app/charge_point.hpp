@@ -47,6 +47,8 @@ class ChargePoint {
 
   // Called whenever run-time settings changed and should be saved.
   void on_settings_changed(std::function<void()> f) { settings_changed_ = std::move(f); }
+  // Called with every mains reading that reaches the controller.
+  void on_mains_reading(std::function<void(const core::MeterReading&)> f) { mains_reading_ = std::move(f); }
 
  private:
   void execute(const core::Commands& c, core::TimePoint now);
@@ -59,6 +61,7 @@ class ChargePoint {
   bool sim_mains_meter_;
   std::shared_ptr<spdlog::logger> log_;
   std::function<void()> settings_changed_;
+  std::function<void(const core::MeterReading&)> mains_reading_;
   std::optional<core::TimePoint> last_pilot_sample_;
   static constexpr core::Seconds kBoardRecovery{10};
   bool board_failed_ = false;

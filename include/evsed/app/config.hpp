@@ -10,6 +10,7 @@
 
 #include "evsed/core/settings.hpp"
 #include "evsed/meters/meter_type.hpp"
+#include "evsed/mqtt/mqtt_settings.hpp"
 
 namespace evsed::app {
 
@@ -28,14 +29,6 @@ struct ModbusConfig {
   int response_timeout_ms = 150;
 };
 
-struct MqttConfig {
-  std::string host;  // empty: MQTT off
-  int port = 1883;
-  std::string topic_prefix;  // empty: SmartEVSE/<serial>
-  std::string username;
-  std::string password;
-};
-
 struct Config {
   std::optional<std::uint32_t> serial;  // empty: derived from /etc/machine-id
   std::optional<std::string> http_listen;
@@ -46,7 +39,7 @@ struct Config {
   MeterConfig ev_meter{meters::MeterType::Disabled, 12};
   MeterConfig circuit_meter{meters::MeterType::Disabled, 13};
   ModbusConfig modbus;
-  MqttConfig mqtt;
+  mqtt::MqttSettings mqtt;
 };
 
 // Parses TOML text; `source` names the file in error messages.
@@ -60,7 +53,8 @@ void apply_simulation(Config& c);
 // Copies the meter choices into the controller's settings (present or not).
 void apply_meters(Config& c);
 
-// "ADDR:PORT" / "[v6]:PORT": checks the form; the HTTP server resolves it.
+// "ADDR:PORT" / "[v6]:PORT", or several separated by commas: checks the form;
+// the HTTP server resolves them.
 std::optional<std::string> check_listen_address(const std::string& s);
 
 // SmartEVSE-style serial number from /etc/machine-id (6 digits), or 1 if unreadable.

@@ -15,6 +15,9 @@ class logger;
 
 namespace evsed::app {
 
+// Exit status asking systemd to start evsed again (/reboot, /erasesettings).
+inline constexpr int kRestartExitCode = 75;
+
 struct DaemonSetup {
   Options options;
   Config config;

@@ -43,5 +43,9 @@ class SettingsStore {
 
 // Writes `content` to `path` atomically; empty on success.
 std::optional<std::string> write_file_atomically(const std::string& path, const std::string& content);
+// The whole file, or empty when it does not exist or cannot be read.
+std::optional<std::string> read_file(const std::string& path);
+// Keeps an invalid state file as <path>.bad; returns what to log.
+std::string set_aside(const std::string& path, const std::string& problem);
 
 }  // namespace evsed::app

@@ -153,6 +153,7 @@ class Controller {
   CurrentLimiter calc_limiter_ = CurrentLimiter::None;
   bool new_mains_reading_ = false;
   DeciAmps override_current_{0};
+  std::optional<PwmDuty> pwm_override_;
   bool pwm_started_ = false;
   DeciAmps offered_{0};
   std::optional<TimePoint> last_offer_change_;

@@ -46,3 +46,13 @@ inline constexpr ErrorFlag kAllErrorFlags[] = {
 };
 
 }  // namespace evsed::core
+
+namespace evsed::core {
+
+// SmartEVSE's error_id: position of the highest set bit + 1 (0 = none). evsed's
+// own faults continue the numbering (9 pilot, 10 diode, 11 hardware).
+int error_id(ErrorFlags flags);
+// "None", "No Power Available", "Communication Error", ... for an error_id.
+std::string_view error_web_name(int id);
+
+}  // namespace evsed::core

@@ -72,6 +72,9 @@ struct SettingsPatch {
   std::optional<long long> solar_start_current;    // A
   std::optional<long long> solar_max_import;       // A
   std::optional<bool> cable_lock;
+  // Expert: force the pilot duty (1/1024) in B and C; 0 disconnects the pilot
+  // (not while the contactor is closed); negative releases the override.
+  std::optional<long long> override_pwm;
   LocalTime local_now{};                           // to judge a start time "in the future"
 };
 

@@ -42,6 +42,7 @@ struct Status {
   DeciAmps charge_current{0};    // assigned by the regulation (SmartEVSE Balanced[0])
   DeciAmps offered_current{0};   // what the pilot signals now, 0 when nothing is offered
   DeciAmps override_current{0};
+  std::optional<PwmDuty> pwm_override;  // expert duty override in force (0 = pilot disconnected)
   DeciAmps iset_balanced{0};
   Amps max_capacity{0};          // cable / EVSE ceiling latched at plug-in
   int phases = 3;                // phases charging (1 or 3)

@@ -24,6 +24,9 @@ class SimBoard {
   [[nodiscard]] bool contactor1() const { return contactor1_.on; }
   [[nodiscard]] bool contactor2() const { return contactor2_.on; }
   [[nodiscard]] bool locked() const { return lock_.on; }
+  [[nodiscard]] int temperature() const { return temperature_.celsius; }
+  [[nodiscard]] bool rcm_fault() const { return rcm_.active; }
+  [[nodiscard]] std::optional<core::Amps> cable_rating() const { return proximity_.rating; }
 
   // Knobs for tests and the simulator's control API.
   void set_temperature(int celsius) { temperature_.celsius = celsius; }

@@ -45,6 +45,7 @@ class Ev final : public hw::PilotLoad {
   void step(core::TimePoint now, const Supply& supply);
 
   [[nodiscard]] bool plugged() const { return plugged_; }
+  [[nodiscard]] bool wants_charge() const { return wants_charge_; }
   [[nodiscard]] bool requesting() const { return requesting_; }
   [[nodiscard]] std::array<core::DeciAmps, 3> draw() const { return draw_; }
   [[nodiscard]] core::WattHours energy() const { return core::WattHours{static_cast<std::int64_t>(energy_wh_)}; }

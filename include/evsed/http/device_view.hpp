@@ -1,0 +1,67 @@
+#pragma once
+// What GET /settings shows besides the controller's status: identity, meter
+// names, MQTT, network, and the panel values SmartEVSE keeps in RAM.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "evsed/mqtt/mqtt_settings.hpp"
+
+namespace evsed::http {
+
+struct Rgb {
+  int r = 0;
+  int g = 0;
+  int b = 0;
+};
+
+struct LedColors {
+  Rgb off{0, 0, 0};
+  Rgb normal{0, 255, 0};
+  Rgb smart{0, 255, 0};
+  Rgb solar{255, 170, 0};
+  Rgb custom{0, 0, 255};
+};
+
+// Volatile values of SmartEVSE's front panel, kept for clients that set them.
+struct PanelState {
+  int backlight_s = 0;
+  bool custom_button = false;
+  int lcd_lock = 0;
+  LedColors colors;
+};
+
+struct WifiView {
+  std::string ssid;
+  int rssi = 0;
+  std::string bssid;
+};
+
+struct NetworkView {
+  bool eth_present = false;
+  bool eth_connected = false;
+  bool eth_has_ip = false;
+  std::string eth_ip;
+  std::string eth_mac;
+  std::optional<WifiView> wifi;  // only while a wireless interface is up
+};
+
+struct DeviceView {
+  std::string version;
+  std::uint32_t serial = 0;
+  std::string mains_meter = "Disabled";
+  std::string ev_meter = "Disabled";
+  std::string circuit_meter = "Disabled";
+  int ev_meter_address = 12;
+  int circuit_meter_address = 13;
+  mqtt::MqttSettings mqtt;
+  bool mqtt_connected = false;
+  NetworkView network;
+  std::int64_t now_epoch = 0;
+  std::optional<std::int64_t> starttime_epoch;
+  std::optional<std::int64_t> stoptime_epoch;
+  PanelState panel;
+};
+
+}  // namespace evsed::http

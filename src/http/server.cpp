@@ -1,0 +1,232 @@
+// The only translation unit that includes Beast: it is the expensive one.
+
+#include "evsed/http/server.hpp"
+
+#include <sys/resource.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <exception>
+#include <optional>
+
+namespace evsed::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::optional<tcp::endpoint> parse_endpoint(const std::string& s, std::string& error) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos) {
+    error = "expected ADDRESS:PORT";
+    return std::nullopt;
+  }
+  std::string host = s.substr(0, colon);
+  const std::string port = s.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) {
+    error = "'" + host + "' is not an IP address";
+    return std::nullopt;
+  }
+  unsigned long p = 0;
+  try {
+    p = std::stoul(port);
+  } catch (const std::exception&) {
+    p = 70000;
+  }
+  if (p > 65535) {
+    error = "the port must be 0..65535";
+    return std::nullopt;
+  }
+  return tcp::endpoint{address, static_cast<unsigned short>(p)};
+}
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  asio::io_context& io;
+  Handler handler;
+  ServerLimits limits;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::size_t connections = 0;
+  bool stopped = false;
+
+  Impl(asio::io_context& i, Handler h, ServerLimits l) : io(i), handler(std::move(h)), limits(l) {}
+
+  void accept(tcp::acceptor& acceptor);
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server)
+      : stream_(std::move(socket)), server_(std::move(server)) {
+    ++server_->connections;
+  }
+  ~Session() { --server_->connections; }
+
+  void start() { read_request(); }
+
+ private:
+  void read_request() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_->limits.header_limit));
+    parser_->body_limit(server_->limits.body_limit);
+    // Idle until the first bytes; from then on the whole request has read_timeout.
+    stream_.expires_after(server_->limits.idle_timeout);
+    bhttp::async_read_some(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_first_bytes(ec); });
+  }
+
+  void on_first_bytes(beast::error_code ec) {
+    if (ec || parser_->is_done()) return on_request(ec);
+    stream_.expires_after(server_->limits.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_request(e); });
+  }
+
+  void on_request(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) {
+      return close();
+    }
+    if (ec == bhttp::error::header_limit) return reject(431, "Request header fields too large\n");
+    if (ec == bhttp::error::body_limit) return reject(413, "Payload too large\n");
+    if (ec) {
+      // What the parser refused is a 400; socket errors and cut-off messages just end.
+      const bool parse_error = ec.category() == beast::error_code{bhttp::error::bad_method}.category() &&
+                               ec != bhttp::error::partial_message && ec != bhttp::error::short_read;
+      return parse_error ? reject(400, "Bad request\n") : close();
+    }
+    const auto& req = parser_->get();
+    HttpRequest in;
+    in.method = std::string{req.method_string()};
+    in.target = std::string{req.target()};
+    in.content_type = std::string{req[bhttp::field::content_type]};
+    in.body = req.body();
+    const bool head = req.method() == bhttp::verb::head;
+    HttpResponse out;
+    try {
+      out = server_->handler(in);
+    } catch (const std::exception& e) {
+      out = HttpResponse{500, "text/plain", std::string{"Internal error: "} + e.what() + "\n", {}, false};
+    }
+    send(std::move(out), req.keep_alive() && !out.close, req.version(), head);
+  }
+
+  void reject(int status, std::string body) {
+    send(HttpResponse{status, "text/plain", std::move(body), {}, true}, false, 11, false);
+  }
+
+  void send(HttpResponse out, bool keep_alive, unsigned version, bool head) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(out.status), version);
+    res->set(bhttp::field::server, "evsed");
+    res->set(bhttp::field::content_type, out.content_type);
+    for (const auto& [name, value] : out.headers) res->set(name, value);
+    res->keep_alive(keep_alive);
+    const auto size = out.body.size();
+    if (!head) res->body() = std::move(out.body);
+    res->content_length(size);
+    stream_.expires_after(server_->limits.write_timeout);
+    bhttp::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+      if (ec || !keep_alive) return self->close();
+      self->read_request();
+    });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<HttpServer::Impl> server_;
+};
+
+}  // namespace
+
+void HttpServer::Impl::accept(tcp::acceptor& acceptor) {
+  acceptor.async_accept([self = shared_from_this(), &acceptor](beast::error_code ec, tcp::socket socket) {
+    if (self->stopped) return;
+    if (ec) {
+      // Out of descriptors or similar: try again shortly rather than spin.
+      auto timer = std::make_shared<asio::steady_timer>(self->io, std::chrono::milliseconds(100));
+      timer->async_wait([self, timer, &acceptor](beast::error_code) {
+        if (!self->stopped) self->accept(acceptor);
+      });
+      return;
+    }
+    if (self->connections < self->limits.max_connections) {
+      std::make_shared<Session>(std::move(socket), self)->start();
+    }
+    self->accept(acceptor);
+  });
+}
+
+HttpServer::HttpServer(asio::io_context& io, Handler handler, ServerLimits limits)
+    : impl_(std::make_shared<Impl>(io, std::move(handler), limits)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+std::optional<std::string> HttpServer::listen(const std::string& address_port) {
+  std::string error;
+  const auto endpoint = parse_endpoint(address_port, error);
+  if (!endpoint) return address_port + ": " + error;
+  auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);
+  beast::error_code ec;
+  acceptor->open(endpoint->protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && endpoint->address().is_v6()) acceptor->set_option(asio::ip::v6_only(false), ec);
+  if (!ec) acceptor->bind(*endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen on " + address_port + ": " + ec.message();
+  impl_->accept(*acceptor);
+  impl_->acceptors.push_back(std::move(acceptor));
+  return std::nullopt;
+}
+
+std::vector<std::string> HttpServer::local_endpoints() const {
+  std::vector<std::string> out;
+  for (const auto& a : impl_->acceptors) {
+    beast::error_code ec;
+    const auto ep = a->local_endpoint(ec);
+    if (ec) continue;
+    const auto addr = ep.address();
+    out.push_back((addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) + ":" + std::to_string(ep.port()));
+  }
+  return out;
+}
+
+std::size_t HttpServer::open_connections() const { return impl_->connections; }
+
+void HttpServer::stop() {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  for (auto& a : impl_->acceptors) {
+    beast::error_code ignored;
+    a->close(ignored);
+  }
+}
+
+void raise_file_limit() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+}  // namespace evsed::http
