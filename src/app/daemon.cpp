@@ -225,7 +225,7 @@ class Daemon final : public http::RestBackend {
     return std::nullopt;
   }
 
-  sim::World* simulator() override { return setup_.config.board == BoardKind::Sim ? &world_ : nullptr; }
+  sim::World* simulator() override { return setup_.options.simulate ? &world_ : nullptr; }
 
  private:
   void housekeeping(core::TimePoint now) {

@@ -826,10 +826,11 @@ PatchResult Controller::apply(const SettingsPatch& p, TimePoint now) {
     } else {
       if (v < 0) {
         pwm_override_.reset();
+        applied("override_pwm", std::to_string(outputs().duty.value));
       } else {
         pwm_override_ = PwmDuty{static_cast<std::int32_t>(v)};
+        applied("override_pwm", std::to_string(v));
       }
-      applied("override_pwm", std::to_string(outputs().duty.value));
     }
   }
 

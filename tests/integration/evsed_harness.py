@@ -137,3 +137,59 @@ class Evsed:
 def read_json(path):
     with open(path) as f:
         return json.load(f)
+
+
+class Http:
+    """Plain HTTP/1.1 against one evsed; a new connection per request unless `conn` is given."""
+
+    def __init__(self, port, host="127.0.0.1"):
+        self.host = host
+        self.port = port
+
+    def request(self, method, path, body=None, headers=None, conn=None):
+        import http.client
+
+        own = conn is None
+        c = conn or http.client.HTTPConnection(self.host, self.port, timeout=10)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            data = r.read().decode()
+            return Reply(r.status, data, dict(r.getheaders()))
+        finally:
+            if own:
+                c.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def settings(self):
+        r = self.get("/settings")
+        assert r.status == 200, r
+        return r.json()
+
+
+class Reply:
+    def __init__(self, status, text, headers):
+        self.status = status
+        self.text = text
+        self.headers = headers
+
+    def json(self):
+        return json.loads(self.text)
+
+    def __repr__(self):
+        return f"Reply({self.status}, {self.text[:300]!r})"
+
+
+def wait_until(predicate, timeout=10.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
