@@ -1,11 +1,13 @@
 # The two commands of README.md's quick start: `make run` and `make test`.
 BUILD_DIR  ?= build
 ASAN_DIR   ?= build-asan
+FUZZ_DIR   ?= build-fuzz
+FUZZ_TIME  ?= 20
 BUILD_TYPE ?= Release
 LISTEN     ?= 127.0.0.1:8080
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build run test test-asan clean
+.PHONY: all deps configure build run test test-asan fuzz clean
 
 all: build
 
@@ -28,6 +30,7 @@ run: configure
 test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j2 --timeout 300
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory fuzz
 
 # Unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps
@@ -35,5 +38,15 @@ test-asan: deps
 	@cmake --build $(ASAN_DIR) --target evsed_unit_tests
 	@ctest --test-dir $(ASAN_DIR) --output-on-failure -j2 -L unit
 
+# The REST parser and router under libFuzzer for FUZZ_TIME seconds; new inputs
+# go to $(FUZZ_DIR)/corpus-rest, the seeds in tests/fuzz/corpus stay as they are.
+fuzz: deps
+	@cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DEVSED_FUZZ=ON -DEVSED_TESTS=OFF $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(FUZZ_DIR) --target evsed_fuzz_rest
+	@mkdir -p $(FUZZ_DIR)/corpus-rest
+	@$(FUZZ_DIR)/evsed_fuzz_rest -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	  $(FUZZ_DIR)/corpus-rest tests/fuzz/corpus/rest 2>&1 | tail -n 12
+
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

@@ -25,7 +25,7 @@ HttpResponse json_reply(const Json& j, int status = 200) {
   HttpResponse r;
   r.status = status;
   // ArduinoJson serialises an empty document as null: so does SmartEVSE.
-  r.body = j.is_null() || (j.is_object() && j.empty()) ? "null" : j.dump();
+  r.body = j.is_null() || (j.is_object() && j.empty()) ? "null" : j.dump(-1, ' ', false, Json::error_handler_t::replace);
   return r;
 }
 
@@ -170,7 +170,9 @@ HttpResponse RestApi::handle(const HttpRequest& req) {
 HttpResponse RestApi::get_settings() {
   DeviceView d = backend_.device();
   d.panel = panel_;
-  return json_reply(Json::parse(settings_json(backend_.status(), d)));
+  HttpResponse r;
+  r.body = settings_json(backend_.status(), d);
+  return r;
 }
 
 HttpResponse RestApi::post_settings(const Params& p) {
@@ -512,7 +514,9 @@ HttpResponse RestApi::simulator(bool write, const Params& p) {
     std::optional<bool> rcm;
     std::optional<int> cable;
   } c;
-  for (const auto& [name, value] : p.items()) {
+  for (const auto& item : p.items()) {
+    const std::string& name = item.first;
+    const std::string& value = item.second;
     auto need = [&](long long lo, long long hi) -> std::optional<long long> { return strict_int(value, lo, hi); };
     if (name == "ev") {
       if (value != "A" && value != "B" && value != "C") return bad_request("ev", "ev must be A, B or C");

@@ -230,7 +230,7 @@ std::string settings_json(const core::Status& s, const DeviceView& d) {
   x["meters"] = {{"mains", meter_age(s.mains)}, {"ev", meter_age(s.ev)}, {"circuit", meter_age(s.circuit)}};
   j["evsed"] = x;
 
-  return j.dump();
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);  // user strings may be invalid UTF-8
 }
 
 }  // namespace evsed::http

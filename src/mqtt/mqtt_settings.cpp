@@ -17,7 +17,8 @@ std::string to_json(const MqttSettings& s) {
   j["password"] = s.password;
   j["tls"] = s.tls;
   j["ca_cert"] = s.ca_cert;
-  return j.dump(2) + "\n";
+  // Strings come from users: never let invalid UTF-8 throw.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::optional<MqttSettings> mqtt_settings_from_json(const std::string& text, std::string& problem) {
