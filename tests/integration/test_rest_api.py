@@ -432,6 +432,22 @@ class HttpTest(ApiCase):
         finally:
             c.close()
 
+    def test_ipv4_and_ipv6_listeners(self):
+        from evsed_harness import free_port
+
+        v6_port = free_port()
+        both = Evsed("--listen", f"127.0.0.1:{free_port()},[::1]:{v6_port}")
+        try:
+            both.wait_ready()
+            import http.client
+
+            c = http.client.HTTPConnection("::1", v6_port, timeout=5)
+            c.request("GET", "/settings")
+            self.assertEqual(c.getresponse().status, 200)
+            c.close()
+        finally:
+            both.close()
+
     def test_post_without_body_is_answered_at_once(self):
         start = time.monotonic()
         reply = self.raw(b"POST /settings?stop_timer=10 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
