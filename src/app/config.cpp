@@ -1,5 +1,7 @@
 #include "evsed/app/config.hpp"
 
+#include "evsed/core/meter_reading.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -128,7 +130,7 @@ std::string quoted(const std::array<std::string_view, N>& names) {
   return s;
 }
 
-void read_meter(const toml::table& root, std::string_view name, const core::IntRange& address_range,
+void read_meter(const toml::table& root, std::string_view name, core::MeterRole role, const core::IntRange& address_range,
                 MeterConfig& meter, core::Seconds& timeout, bool& given) {
   const toml::table* t = subtable(root, name);
   Section s(t, std::string{name}, {"type", "address", "timeout"});
@@ -140,9 +142,14 @@ void read_meter(const toml::table& root, std::string_view name, const core::IntR
   if (meter.type == meters::MeterType::HomeWizard) {
     s.fail(*t->get("type"), s.path("type") + " = \"Homewizrd\" is not supported by evsed (use \"API\" and feed it)");
   }
-  if (meters::is_modbus(meter.type)) {
-    s.fail(*t->get("type"), s.path("type") + " = \"" + std::string{meters::name(meter.type)} +
-                                "\": Modbus meters are not supported by this version yet (use \"API\" or \"Sim\")");
+  if (meter.type == meters::MeterType::Sensorbox && role != core::MeterRole::Mains) {
+    s.fail(*t->get("type"), s.path("type") + " = \"Sensorbox\" can only be the mains meter");
+  }
+  if (meter.type == meters::MeterType::SolarEdge && role == core::MeterRole::Ev) {
+    s.fail(*t->get("type"), s.path("type") + " = \"SolarEdge\" measures the grid or PV, not a charger");
+  }
+  if (meter.type == meters::MeterType::Sim && role != core::MeterRole::Mains) {
+    s.fail(*t->get("type"), s.path("type") + " = \"Sim\" is the simulated site's mains meter only");
   }
   s.integer("address", address_range, meter.address);
   int seconds = static_cast<int>(timeout.count());
@@ -154,8 +161,8 @@ Config parse_root(const toml::table& root) {
   Config c;
   core::Settings& st = c.settings;
 
-  Section top(&root, "", {"serial", "http", "board", "evse", "mains_meter", "ev_meter", "circuit_meter", "modbus",
-                          "mqtt"});
+  Section top(&root, "", {"serial", "http", "board", "evse", "mains_meter", "ev_meter", "circuit_meter",
+                          "custom_meter", "modbus", "mqtt"});
   if (auto serial = top.integer("serial")) {
     if (*serial < 1 || *serial > 99'999'999) {
       throw ConfigError{"serial = " + std::to_string(*serial) + " is not allowed (allowed: 1..99999999)"};
@@ -208,11 +215,62 @@ Config parse_root(const toml::table& root) {
 
   bool ev_given = false;
   bool circuit_given = false;
-  read_meter(root, "mains_meter", {"address", 10, 247}, c.mains_meter, st.mains_meter_timeout, c.mains_meter_given);
-  read_meter(root, "ev_meter", {"address", 11, 247}, c.ev_meter, st.ev_meter_timeout, ev_given);
-  read_meter(root, "circuit_meter", {"address", 10, 247}, c.circuit_meter, st.circuit_meter_timeout, circuit_given);
+  read_meter(root, "mains_meter", core::MeterRole::Mains, {"address", 10, 247}, c.mains_meter, st.mains_meter_timeout,
+             c.mains_meter_given);
+  read_meter(root, "ev_meter", core::MeterRole::Ev, {"address", 11, 247}, c.ev_meter, st.ev_meter_timeout, ev_given);
+  read_meter(root, "circuit_meter", core::MeterRole::Circuit, {"address", 10, 247}, c.circuit_meter,
+             st.circuit_meter_timeout, circuit_given);
+  // The Sensorbox always answers at address 10.
+  if (c.mains_meter.type == meters::MeterType::Sensorbox) c.mains_meter.address = 10;
 
-  Section modbus(subtable(root, "modbus"), "modbus", {"port", "baud", "parity", "stop_bits", "response_timeout_ms"});
+  if (const toml::table* t = subtable(root, "custom_meter")) {
+    Section cm(t, "custom_meter",
+               {"byte_order", "data_type", "function", "current_register", "current_divisor", "power_register",
+                "power_divisor", "energy_register", "energy_divisor"});
+    meters::CustomMeter m;
+    cm.choice(
+        "byte_order", m.order,
+        [](std::string_view v) -> std::optional<meters::Endianness> {
+          constexpr std::array<std::string_view, 4> kNames{"LBF & LWF", "LBF & HWF", "HBF & LWF", "HBF & HWF"};
+          for (std::size_t i = 0; i < kNames.size(); ++i) {
+            if (kNames[i] == v) return static_cast<meters::Endianness>(i);
+          }
+          return std::nullopt;
+        },
+        "\"LBF & LWF\", \"LBF & HWF\", \"HBF & LWF\", \"HBF & HWF\"");
+    cm.choice(
+        "data_type", m.data,
+        [](std::string_view v) -> std::optional<meters::DataType> {
+          if (v == "INT32") return meters::DataType::Int32;
+          if (v == "FLOAT32") return meters::DataType::Float32;
+          if (v == "INT16") return meters::DataType::Int16;
+          return std::nullopt;
+        },
+        "\"INT32\", \"FLOAT32\", \"INT16\"");
+    cm.integer("function", {"function", 3, 4}, m.function);
+    int reg = m.current_reg;
+    cm.integer("current_register", {"current_register", 0, 65530}, reg);
+    m.current_reg = static_cast<std::uint16_t>(reg);
+    reg = m.power_reg;
+    cm.integer("power_register", {"power_register", 0, 65534}, reg);
+    m.power_reg = static_cast<std::uint16_t>(reg);
+    reg = m.energy_reg;
+    cm.integer("energy_register", {"energy_register", 0, 65534}, reg);
+    m.energy_reg = static_cast<std::uint16_t>(reg);
+    cm.integer("current_divisor", {"current_divisor", 0, 7}, m.current_div);
+    cm.integer("power_divisor", {"power_divisor", 0, 7}, m.power_div);
+    cm.integer("energy_divisor", {"energy_divisor", 0, 7}, m.energy_div);
+    c.custom_meter = m;
+  }
+  for (const auto* m : {&c.mains_meter, &c.ev_meter, &c.circuit_meter}) {
+    if (m->type == meters::MeterType::Custom && !c.custom_meter) {
+      throw ConfigError{"a meter of type \"Custom\" needs a [custom_meter] section (see docs/meters.md)"};
+    }
+  }
+
+  Section modbus(subtable(root, "modbus"), "modbus",
+                 {"port", "baud", "parity", "stop_bits", "response_timeout_ms", "turnaround_ms", "poll_interval_ms",
+                  "rs485"});
   if (auto port = modbus.string("port")) c.modbus.port = *port;
   if (auto baud = modbus.integer("baud")) {
     constexpr std::array<long long, 8> kBauds{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200};
@@ -231,6 +289,9 @@ Config parse_root(const toml::table& root) {
       "\"N\", \"E\", \"O\"");
   modbus.integer("stop_bits", {"stop_bits", 1, 2}, c.modbus.stop_bits);
   modbus.integer("response_timeout_ms", {"response_timeout_ms", 20, 5000}, c.modbus.response_timeout_ms);
+  modbus.integer("turnaround_ms", {"turnaround_ms", 0, 1000}, c.modbus.turnaround_ms);
+  modbus.integer("poll_interval_ms", {"poll_interval_ms", 100, 60000}, c.modbus.poll_interval_ms);
+  modbus.boolean("rs485", c.modbus.rs485);
 
   Section mqtt(subtable(root, "mqtt"), "mqtt", {"host", "port", "topic_prefix", "username", "password"});
   if (auto s = mqtt.string("host")) c.mqtt.host = *s;

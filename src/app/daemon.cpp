@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
@@ -21,6 +22,8 @@
 #include "evsed/app/settings_store.hpp"
 #include "evsed/http/rest_api.hpp"
 #include "evsed/http/server.hpp"
+#include "evsed/meters/poller.hpp"
+#include "evsed/meters/profile.hpp"
 #include "evsed/sim/world.hpp"
 #include "evsed/version.hpp"
 
@@ -128,6 +131,7 @@ class Daemon final : public http::RestBackend {
     cp_->on_settings_changed([this] { settings_dirty_ = true; });
     cp_->on_mains_reading([this](const core::MeterReading& r) { power_.record(local_now(), mains_power_w(r)); });
 
+    start_meter_poller();
     http::raise_file_limit();
     for (const auto& address : split_list(setup_.listen)) {
       if (auto e = server_.listen(address)) {
@@ -178,6 +182,7 @@ class Daemon final : public http::RestBackend {
       network_read_at_ = now;
     }
     d.network = network_;
+    for (std::size_t i = 0; i < meter_polls_.size(); ++i) d.meter_polls[i] = meter_polls_[i];
     d.now_epoch = static_cast<std::int64_t>(std::time(nullptr));
     const auto& delayed = cp_->settings().delayed;
     if (delayed.start) d.starttime_epoch = to_epoch(*delayed.start);
@@ -228,6 +233,63 @@ class Daemon final : public http::RestBackend {
   sim::World* simulator() override { return setup_.options.simulate ? &world_ : nullptr; }
 
  private:
+  // Modbus meters are polled on their own thread; each cycle's report comes
+  // back into the loop before it touches the controller.
+  void start_meter_poller() {
+    const Config& c = setup_.config;
+    std::vector<meters::PolledMeter> polled;
+    const std::pair<core::MeterRole, const MeterConfig*> roles[] = {
+        {core::MeterRole::Mains, &c.mains_meter}, {core::MeterRole::Ev, &c.ev_meter},
+        {core::MeterRole::Circuit, &c.circuit_meter}};
+    for (const auto& [role, m] : roles) {
+      if (!meters::is_modbus(m->type)) continue;
+      meters::PolledMeter pm;
+      pm.role = role;
+      pm.type = m->type;
+      pm.address = m->address;
+      if (m->type == meters::MeterType::Custom) {
+        pm.profile = meters::custom_profile(*c.custom_meter);
+      } else if (auto p = meters::profile_of(m->type)) {
+        pm.profile = *p;
+      }
+      polled.push_back(pm);
+    }
+    if (polled.empty()) return;
+    meters::BusConfig bus;
+    bus.port = c.modbus.port;
+    bus.baud = c.modbus.baud;
+    bus.parity = c.modbus.parity;
+    bus.stop_bits = c.modbus.stop_bits;
+    bus.response_timeout = core::Milliseconds{c.modbus.response_timeout_ms};
+    bus.turnaround = core::Milliseconds{c.modbus.turnaround_ms};
+    bus.cycle = core::Milliseconds{c.modbus.poll_interval_ms};
+    bus.rs485 = c.modbus.rs485;
+    bus.big_cts = c.settings.max_mains.value() > 100;
+    poller_.emplace(bus, std::move(polled),
+                    [this](meters::PollReport report) {
+                      asio::post(io_, [this, r = std::move(report)] { on_poll_report(r); });
+                    },
+                    setup_.log);
+    poller_->start();
+  }
+
+  void on_poll_report(const meters::PollReport& r) {
+    for (const auto& reading : r.readings) cp_->feed(reading, Clock::now());
+    const MeterConfig* configs[] = {&setup_.config.mains_meter, &setup_.config.ev_meter, &setup_.config.circuit_meter};
+    for (std::size_t i = 0; i < r.stats.size(); ++i) {
+      if (!r.stats[i]) continue;
+      http::MeterPollView v;
+      v.address = configs[i]->address;
+      v.polls = r.stats[i]->polls;
+      v.good = r.stats[i]->good;
+      for (std::size_t k = 0; k < meters::kPollErrorKinds; ++k) {
+        v.errors.emplace_back(meters::to_string(static_cast<meters::PollError>(k)), r.stats[i]->errors[k]);
+      }
+      v.last_error = r.stats[i]->last_error;
+      meter_polls_[i] = std::move(v);
+    }
+  }
+
   void housekeeping(core::TimePoint now) {
     cp_->housekeeping(now, app::local_now());
     flush_settings();
@@ -253,6 +315,7 @@ class Daemon final : public http::RestBackend {
     control_.stop();
     housekeeping_.stop();
     server_.stop();
+    if (poller_) poller_->stop();
     restart_timer_.cancel();
     signals_.cancel();
     exit_code_ = exit_code;
@@ -302,6 +365,8 @@ class Daemon final : public http::RestBackend {
   http::HttpServer server_;
   std::optional<core::TimePoint> network_read_at_;
   http::NetworkView network_;
+  std::optional<meters::ModbusPoller> poller_;
+  std::array<std::optional<http::MeterPollView>, 3> meter_polls_;
   bool watchdog_ = false;
   std::uint64_t watchdog_usec_ = 0;
   bool settings_dirty_ = false;

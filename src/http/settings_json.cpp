@@ -28,10 +28,20 @@ std::int64_t epoch_of_age(const std::optional<std::int64_t>& age, std::int64_t n
   return age ? now_epoch - *age : 0;
 }
 
-Json meter_age(const core::MeterStatus& m) {
+Json meter_info(const core::MeterStatus& m, const std::string& type, const std::optional<MeterPollView>& poll) {
   Json j;
+  j["type"] = type;
   j["configured"] = m.configured;
   j["age_s"] = m.age_s ? Json(*m.age_s) : Json(nullptr);
+  if (poll) {
+    j["address"] = poll->address;
+    j["polls"] = poll->polls;
+    j["good"] = poll->good;
+    Json errors = Json::object();
+    for (const auto& [kind, count] : poll->errors) errors[kind] = count;
+    j["errors"] = errors;
+    j["last_error"] = poll->last_error;
+  }
   return j;
 }
 
@@ -227,7 +237,9 @@ std::string settings_json(const core::Status& s, const DeviceView& d) {
   Json timers = Json::array();
   for (const auto& t : s.timers) timers.push_back({{"name", t.name}, {"seconds_left", t.seconds_left}});
   x["timers"] = timers;
-  x["meters"] = {{"mains", meter_age(s.mains)}, {"ev", meter_age(s.ev)}, {"circuit", meter_age(s.circuit)}};
+  x["meters"] = {{"mains", meter_info(s.mains, d.mains_meter, d.meter_polls[0])},
+                 {"ev", meter_info(s.ev, d.ev_meter, d.meter_polls[1])},
+                 {"circuit", meter_info(s.circuit, d.circuit_meter, d.meter_polls[2])}};
   j["evsed"] = x;
 
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);  // user strings may be invalid UTF-8

@@ -10,6 +10,7 @@
 
 #include "evsed/core/settings.hpp"
 #include "evsed/meters/meter_type.hpp"
+#include "evsed/meters/profile.hpp"
 #include "evsed/mqtt/mqtt_settings.hpp"
 
 namespace evsed::app {
@@ -27,6 +28,9 @@ struct ModbusConfig {
   char parity = 'N';
   int stop_bits = 1;
   int response_timeout_ms = 150;
+  int turnaround_ms = 10;
+  int poll_interval_ms = 2000;
+  bool rs485 = false;
 };
 
 struct Config {
@@ -39,6 +43,7 @@ struct Config {
   MeterConfig ev_meter{meters::MeterType::Disabled, 12};
   MeterConfig circuit_meter{meters::MeterType::Disabled, 13};
   ModbusConfig modbus;
+  std::optional<meters::CustomMeter> custom_meter;  // [custom_meter], for type "Custom"
   mqtt::MqttSettings mqtt;
 };
 

@@ -2,9 +2,12 @@
 // What GET /settings shows besides the controller's status: identity, meter
 // names, MQTT, network, and the panel values SmartEVSE keeps in RAM.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "evsed/mqtt/mqtt_settings.hpp"
 
@@ -47,6 +50,15 @@ struct NetworkView {
   std::optional<WifiView> wifi;  // only while a wireless interface is up
 };
 
+// Statistics of a polled (Modbus) meter.
+struct MeterPollView {
+  int address = 0;
+  std::uint64_t polls = 0;
+  std::uint64_t good = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> errors;  // by kind
+  std::string last_error;                                     // empty while it answers
+};
+
 struct DeviceView {
   std::string version;
   std::uint32_t serial = 0;
@@ -62,6 +74,7 @@ struct DeviceView {
   std::optional<std::int64_t> starttime_epoch;
   std::optional<std::int64_t> stoptime_epoch;
   PanelState panel;
+  std::array<std::optional<MeterPollView>, 3> meter_polls;  // by core::MeterRole
 };
 
 }  // namespace evsed::http
