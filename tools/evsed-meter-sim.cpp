@@ -48,6 +48,7 @@ struct Meter {
 const char* kUsage =
     "Usage: evsed-meter-sim --device PATH --meter TYPE@ADDRESS [--meter TYPE@ADDRESS ...]\n"
     "                       [--baud 9600] [--parity N|E|O] [--stop-bits 1|2] [--slow-ms 500]\n"
+    "                       [--wire-time]   (answer only after the frames' time on a real wire)\n"
     "                       [--custom ORDER,TYPE,FUNCTION,IREG,IDIV,PREG,PDIV,EREG,EDIV]\n"
     "Serves SmartEVSE meter profiles (\"Eastron3P\", \"ABB\", \"Phoenix C\", ...) on a serial device.\n"
     "Commands on stdin, one per line; each is answered \"ok\" or \"error: ...\" on stdout:\n"
@@ -85,8 +86,10 @@ std::vector<std::uint8_t> read_reply(const Meter& m, const std::uint8_t* q, bool
   int count = (q[4] << 8) | q[5];
   if (short_count && count > 1) --count;
   const std::uint16_t* bank = function == 3 ? m.mapping->tab_registers : m.mapping->tab_input_registers;
+  // A short reply is consistent in itself (byte count = data) but carries one
+  // register less than asked for.
   std::vector<std::uint8_t> out{static_cast<std::uint8_t>(m.address), static_cast<std::uint8_t>(function),
-                                static_cast<std::uint8_t>(2 * ((q[4] << 8) | q[5]))};
+                                static_cast<std::uint8_t>(2 * count)};
   for (int i = 0; i < count && start + i < 65535; ++i) {
     out.push_back(static_cast<std::uint8_t>(bank[start + i] >> 8));
     out.push_back(static_cast<std::uint8_t>(bank[start + i] & 0xFF));
@@ -113,6 +116,7 @@ class Simulator {
   char parity_ = 'N';
   int stop_bits_ = 1;
   int slow_ms_ = 500;
+  bool wire_time_ = false;
   std::optional<CustomMeter> custom_;
   std::vector<std::pair<MeterType, int>> wanted_;
   std::vector<std::unique_ptr<Meter>> meters_;
@@ -136,6 +140,8 @@ bool Simulator::parse(int argc, char** argv) {
       parity_ = value().at(0);
     } else if (arg == "--stop-bits") {
       stop_bits_ = std::stoi(value());
+    } else if (arg == "--wire-time") {
+      wire_time_ = true;
     } else if (arg == "--slow-ms") {
       slow_ms_ = std::stoi(value());
     } else if (arg == "--meter") {
@@ -227,6 +233,13 @@ std::string Simulator::command(const std::string& line) {
 
 void Simulator::serve(Meter& m, const std::uint8_t* q, int length) {
   ++m.requests;
+  if (wire_time_ && (q[1] == 3 || q[1] == 4)) {
+    // A pty moves bytes at once; a real line takes 11 bits per character, and
+    // 3.5 characters of silence after each frame.
+    const int registers = (q[4] << 8) | q[5];
+    const double chars = 8 + 5 + 2.0 * registers + 2 * 3.5;
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<long>(chars * 11 * 1e6 / baud_)));
+  }
   switch (m.fault) {
     case Fault::Silence: return;
     case Fault::Exception: modbus_reply_exception(m.reply_ctx, q, MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE); return;

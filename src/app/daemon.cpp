@@ -183,6 +183,7 @@ class Daemon final : public http::RestBackend {
     }
     d.network = network_;
     for (std::size_t i = 0; i < meter_polls_.size(); ++i) d.meter_polls[i] = meter_polls_[i];
+    d.modbus = modbus_view_;
     d.now_epoch = static_cast<std::int64_t>(std::time(nullptr));
     const auto& delayed = cp_->settings().delayed;
     if (delayed.start) d.starttime_epoch = to_epoch(*delayed.start);
@@ -275,6 +276,7 @@ class Daemon final : public http::RestBackend {
 
   void on_poll_report(const meters::PollReport& r) {
     for (const auto& reading : r.readings) cp_->feed(reading, Clock::now());
+    modbus_view_ = http::ModbusBusView{setup_.config.modbus.port, r.port_open, r.cycle_time.count()};
     const MeterConfig* configs[] = {&setup_.config.mains_meter, &setup_.config.ev_meter, &setup_.config.circuit_meter};
     for (std::size_t i = 0; i < r.stats.size(); ++i) {
       if (!r.stats[i]) continue;
@@ -367,6 +369,7 @@ class Daemon final : public http::RestBackend {
   http::NetworkView network_;
   std::optional<meters::ModbusPoller> poller_;
   std::array<std::optional<http::MeterPollView>, 3> meter_polls_;
+  std::optional<http::ModbusBusView> modbus_view_;
   bool watchdog_ = false;
   std::uint64_t watchdog_usec_ = 0;
   bool settings_dirty_ = false;

@@ -240,6 +240,9 @@ std::string settings_json(const core::Status& s, const DeviceView& d) {
   x["meters"] = {{"mains", meter_info(s.mains, d.mains_meter, d.meter_polls[0])},
                  {"ev", meter_info(s.ev, d.ev_meter, d.meter_polls[1])},
                  {"circuit", meter_info(s.circuit, d.circuit_meter, d.meter_polls[2])}};
+  if (d.modbus) {
+    x["modbus"] = {{"port", d.modbus->port}, {"open", d.modbus->open}, {"cycle_ms", d.modbus->cycle_ms}};
+  }
   j["evsed"] = x;
 
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);  // user strings may be invalid UTF-8

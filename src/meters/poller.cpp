@@ -1,6 +1,7 @@
 #include "evsed/meters/poller.hpp"
 
 #include <modbus.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -108,6 +109,19 @@ struct ModbusPoller::Bus {
     ctx = nullptr;
   }
 
+  // A slow meter's late reply would look like the answer to the next request
+  // (RTU has no transaction ids): after a timeout, wait for the line to stay
+  // quiet for twice the response timeout, dropping whatever arrives (1 s at most).
+  void drain() {
+    const int fd = modbus_get_socket(ctx);
+    const int quiet_ms = static_cast<int>(std::min<long>(2 * config.response_timeout.count(), 500));
+    for (int i = 0; i < 4; ++i) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, quiet_ms) <= 0) break;
+      modbus_flush(ctx);
+    }
+  }
+
   std::variant<std::vector<std::uint16_t>, PollError> read(int address, const RegisterRead& r) {
     std::this_thread::sleep_for(config.turnaround);
     std::vector<std::uint16_t> regs(r.count);
@@ -117,8 +131,11 @@ struct ModbusPoller::Bus {
     if (rc == r.count) return regs;
     if (rc >= 0) return PollError::ByteCount;
     const PollError e = classify(errno);
-    // A timeout may leave half a reply on the line; drop it before the next request.
-    if (e != PollError::Port) modbus_flush(ctx);
+    if (e == PollError::Timeout) {
+      drain();
+    } else if (e != PollError::Port) {
+      modbus_flush(ctx);
+    }
     return e;
   }
 };

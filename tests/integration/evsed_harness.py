@@ -193,3 +193,68 @@ def wait_until(predicate, timeout=10.0, interval=0.1):
             return value
         time.sleep(interval)
     return predicate()
+
+
+TOOLS = os.path.dirname(BINARY)
+METER_SIM = os.environ.get("EVSED_METER_SIM", os.path.join(TOOLS, "evsed-meter-sim"))
+
+
+class PtyBus:
+    """An RS-485 bus made of a socat pty pair: evsed on one end, meters on the other."""
+
+    def __init__(self, directory):
+        self.evse = os.path.join(directory, "ttyEVSE")
+        self.meter = os.path.join(directory, "ttyMETER")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["socat", "-d", "-d", f"pty,raw,echo=0,link={self.evse}", f"pty,raw,echo=0,link={self.meter}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_until(lambda: os.path.exists(self.evse) and os.path.exists(self.meter), 5, 0.02):
+            raise AssertionError("socat did not create the pty pair")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+        wait_until(lambda: not os.path.exists(self.evse), 5, 0.02)
+
+    def close(self):
+        self.stop()
+
+
+class MeterSim:
+    """evsed-meter-sim on the meter end of a PtyBus, driven through its stdin."""
+
+    def __init__(self, device, *meters, extra=()):
+        cmd = [METER_SIM, "--device", device]
+        for m in meters:
+            cmd += ["--meter", m]
+        cmd += list(extra)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, bufsize=1)
+        line = self.proc.stdout.readline().strip()
+        if line != "ready":
+            raise AssertionError(f"evsed-meter-sim did not start: {line} {self.proc.stderr.read()}")
+
+    def command(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline().strip()
+        if not answer.startswith("ok"):
+            raise AssertionError(f"{line}: {answer}")
+        return answer
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=3)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            stream.close()

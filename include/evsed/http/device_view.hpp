@@ -59,6 +59,12 @@ struct MeterPollView {
   std::string last_error;                                     // empty while it answers
 };
 
+struct ModbusBusView {
+  std::string port;
+  bool open = false;
+  std::int64_t cycle_ms = 0;  // duration of the last poll cycle
+};
+
 struct DeviceView {
   std::string version;
   std::uint32_t serial = 0;
@@ -75,6 +81,7 @@ struct DeviceView {
   std::optional<std::int64_t> stoptime_epoch;
   PanelState panel;
   std::array<std::optional<MeterPollView>, 3> meter_polls;  // by core::MeterRole
+  std::optional<ModbusBusView> modbus;                     // when Modbus meters are polled
 };
 
 }  // namespace evsed::http
