@@ -419,3 +419,38 @@ TEST(StateMachine, SocketLocksWhileConnected) {
 
 }  // namespace
 }  // namespace evsed::core
+
+namespace evsed::core {
+namespace {
+
+TEST(EvMeter, SessionEnergyIsLatchedWhenChargingStarts) {
+  Settings s = rig_defaults();
+  s.has_ev_meter = true;
+  ControllerRig rig(s);
+  auto feed_ev = [&](std::int64_t import_wh) {
+    MeterReading r;
+    r.role = MeterRole::Ev;
+    r.import_energy = WattHours{import_wh};
+    r.export_energy = WattHours{0};
+    r.taken_at = rig.now;
+    rig.handle(r);
+  };
+  feed_ev(10'000);
+  EXPECT_FALSE(rig.status().ev_session_energy.has_value());
+  rig.plug_in_and_charge();
+  ASSERT_EQ(rig.c.state(), ChargeState::C);
+  feed_ev(10'000);
+  EXPECT_EQ(rig.status().ev_session_energy->value, 0);
+  feed_ev(12'500);
+  EXPECT_EQ(rig.status().ev_session_energy->value, 2'500);
+  // The next session starts from the meter's reading at its own B->C.
+  rig.car = PilotLevel::V12;
+  rig.run_for(Seconds{2});
+  feed_ev(13'000);
+  rig.plug_in_and_charge();
+  feed_ev(13'400);
+  EXPECT_EQ(rig.status().ev_session_energy->value, 400);
+}
+
+}  // namespace
+}  // namespace evsed::core
