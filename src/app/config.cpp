@@ -293,12 +293,21 @@ Config parse_root(const toml::table& root) {
   modbus.integer("poll_interval_ms", {"poll_interval_ms", 100, 60000}, c.modbus.poll_interval_ms);
   modbus.boolean("rs485", c.modbus.rs485);
 
-  Section mqtt(subtable(root, "mqtt"), "mqtt", {"host", "port", "topic_prefix", "username", "password"});
+  Section mqtt(subtable(root, "mqtt"), "mqtt",
+               {"host", "port", "topic_prefix", "username", "password", "tls", "ca_file", "discovery"});
   if (auto s = mqtt.string("host")) c.mqtt.host = *s;
   mqtt.integer("port", {"port", 1, 65535}, c.mqtt.port);
   if (auto s = mqtt.string("topic_prefix")) c.mqtt.topic_prefix = *s;
   if (auto s = mqtt.string("username")) c.mqtt.username = *s;
   if (auto s = mqtt.string("password")) c.mqtt.password = *s;
+  mqtt.boolean("tls", c.mqtt.tls);
+  if (auto s = mqtt.string("ca_file")) c.mqtt_ca_file = *s;
+  mqtt.boolean("discovery", c.mqtt_discovery);
+  if (c.mqtt.topic_prefix.find_first_of("#+") != std::string::npos || c.mqtt.topic_prefix.starts_with('/') ||
+      c.mqtt.topic_prefix.ends_with('/')) {
+    throw ConfigError{"mqtt.topic_prefix = \"" + c.mqtt.topic_prefix +
+                      "\" is not allowed (allowed: no # or +, not starting or ending with /)"};
+  }
 
   apply_meters(c);
   return c;

@@ -24,6 +24,7 @@
 #include "evsed/http/server.hpp"
 #include "evsed/meters/poller.hpp"
 #include "evsed/meters/profile.hpp"
+#include "evsed/mqtt/bridge.hpp"
 #include "evsed/sim/world.hpp"
 #include "evsed/version.hpp"
 
@@ -102,7 +103,7 @@ int mains_power_w(const core::MeterReading& r) {
   return w;
 }
 
-class Daemon final : public http::RestBackend {
+class Daemon final : public http::RestBackend, public mqtt::MqttBackend {
  public:
   explicit Daemon(DaemonSetup setup)
       : setup_(std::move(setup)),
@@ -116,14 +117,15 @@ class Daemon final : public http::RestBackend {
         signals_(io_, SIGTERM, SIGINT),
         restart_timer_(io_),
         api_(*this),
-        server_(io_, [this](const http::HttpRequest& r) { return api_.handle(r); }) {}
+        server_(io_, [this](const http::HttpRequest& r) { return api_.handle(r); }),
+        bridge_(io_, *this, setup_.log, setup_.serial) {}
 
   int run() {
     auto loaded = store_.load(setup_.config.settings);
     if (loaded.problem) log_.error("{}", *loaded.problem);
     load_mqtt();
 
-    const auto started = Clock::now();
+    const auto started = started_;
     cp_.emplace(loaded.settings, board_, &world_, setup_.config.mains_meter.type == meters::MeterType::Sim, started,
                 setup_.log);
     // A first start, or a bad file replaced by defaults: write what we run with.
@@ -132,6 +134,7 @@ class Daemon final : public http::RestBackend {
     cp_->on_mains_reading([this](const core::MeterReading& r) { power_.record(local_now(), mains_power_w(r)); });
 
     start_meter_poller();
+    configure_mqtt();
     http::raise_file_limit();
     for (const auto& address : split_list(setup_.listen)) {
       if (auto e = server_.listen(address)) {
@@ -175,13 +178,8 @@ class Daemon final : public http::RestBackend {
     d.ev_meter_address = setup_.config.ev_meter.address;
     d.circuit_meter_address = setup_.config.circuit_meter.address;
     d.mqtt = mqtt_;
-    d.mqtt_connected = false;
-    const auto now = Clock::now();
-    if (!network_read_at_ || now - *network_read_at_ > kNetworkRefresh) {
-      network_ = read_network();
-      network_read_at_ = now;
-    }
-    d.network = network_;
+    d.mqtt_connected = bridge_.connected();
+    d.network = network();
     for (std::size_t i = 0; i < meter_polls_.size(); ++i) d.meter_polls[i] = meter_polls_[i];
     d.modbus = modbus_view_;
     d.now_epoch = static_cast<std::int64_t>(std::time(nullptr));
@@ -208,6 +206,7 @@ class Daemon final : public http::RestBackend {
     if (auto e = write_file_atomically(mqtt_path_, mqtt::to_json(s))) return e;
     mqtt_ = s;
     log_.info("MQTT settings changed: broker {}:{}", s.host.empty() ? "(none)" : s.host, s.port);
+    configure_mqtt();
     return std::nullopt;
   }
 
@@ -232,6 +231,7 @@ class Daemon final : public http::RestBackend {
   }
 
   sim::World* simulator() override { return setup_.options.simulate ? &world_ : nullptr; }
+  hw::PanelState& panel() override { return panel_; }
 
  private:
   // Modbus meters are polled on their own thread; each cycle's report comes
@@ -292,8 +292,77 @@ class Daemon final : public http::RestBackend {
     }
   }
 
+  // --- MqttBackend (status, apply, feed and panel are shared with REST) -------
+  mqtt::StateContext state_context() override {
+    mqtt::StateContext c;
+    c.mains_meter = setup_.config.mains_meter.type;
+    c.ev_meter = setup_.config.ev_meter.type;
+    c.circuit_meter = setup_.config.circuit_meter.type;
+    c.panel = panel_;
+    c.uptime_s = std::chrono::duration_cast<core::Seconds>(Clock::now() - started_).count();
+    if (const auto& net = network(); net.wifi) {
+      c.wifi_ssid = net.wifi->ssid;
+      c.wifi_bssid = net.wifi->bssid;
+      c.wifi_rssi = net.wifi->rssi;
+    }
+    return c;
+  }
+
+  mqtt::DiscoveryContext discovery_context() override {
+    mqtt::DiscoveryContext c;
+    c.version = kVersion;
+    const auto& net = network();
+    c.configuration_url = "http://" + (net.eth_has_ip ? net.eth_ip : std::string{"0.0.0.0"});
+    c.mains_meter = setup_.config.mains_meter.type != meters::MeterType::Disabled;
+    c.ev_meter = setup_.config.ev_meter.type != meters::MeterType::Disabled;
+    c.circuit_meter = setup_.config.circuit_meter.type != meters::MeterType::Disabled;
+    c.home_battery = cp_->status(Clock::now()).home_battery_current.has_value();
+    c.cable_lock = setup_.config.settings.lock != core::LockType::Disabled;
+    c.wifi = net.wifi.has_value();
+    c.max_current_a = setup_.config.settings.max_current.value();
+    return c;
+  }
+
+  mqtt::SetContext set_context() override {
+    mqtt::SetContext c;
+    c.mains_meter = setup_.config.mains_meter.type;
+    c.ev_meter = setup_.config.ev_meter.type;
+    c.circuit_meter = setup_.config.circuit_meter.type;
+    c.last_ev_reading = cp_->status(Clock::now()).ev.last;
+    c.now = Clock::now();
+    return c;
+  }
+
+  // The interfaces, read at most every few seconds.
+  const http::NetworkView& network() {
+    const auto now = Clock::now();
+    if (!network_read_at_ || now - *network_read_at_ > kNetworkRefresh) {
+      network_ = read_network();
+      network_read_at_ = now;
+    }
+    return network_;
+  }
+
+  void configure_mqtt() {
+    mqtt::BridgeOptions o;
+    o.settings = mqtt_;
+    o.discovery = setup_.config.mqtt_discovery;
+    o.ca_file = setup_.config.mqtt_ca_file;
+    if (!mqtt_.ca_cert.empty()) {
+      // Paho reads the CA from a file: the one set over REST lives in the state dir.
+      const std::string path = setup_.options.state_dir + "/mqtt_ca.pem";
+      if (auto e = write_file_atomically(path, mqtt_.ca_cert)) {
+        log_.error("MQTT CA certificate: {}", *e);
+      } else {
+        o.ca_file = path;
+      }
+    }
+    bridge_.configure(o);
+  }
+
   void housekeeping(core::TimePoint now) {
     cp_->housekeeping(now, app::local_now());
+    bridge_.tick();
     flush_settings();
     const auto last = cp_->last_pilot_sample();
     if (watchdog_ && last && now - *last < kPilotFreshFor) sd_notify(0, "WATCHDOG=1");
@@ -316,13 +385,15 @@ class Daemon final : public http::RestBackend {
     pilot_.stop();
     control_.stop();
     housekeeping_.stop();
+    exit_code_ = exit_code;
+    // The board first: nothing below may delay the safe state.
+    if (cp_->shutdown(Clock::now())) exit_code_ = 1;
     server_.stop();
     if (poller_) poller_->stop();
     restart_timer_.cancel();
     signals_.cancel();
-    exit_code_ = exit_code;
-    if (cp_->shutdown(Clock::now())) exit_code_ = 1;
     flush_settings();
+    bridge_.stop();
     io_.stop();
   }
 
@@ -358,6 +429,7 @@ class Daemon final : public http::RestBackend {
   hw::Board board_;
   std::optional<ChargePoint> cp_;
   PowerHistory power_;
+  hw::PanelState panel_;
   Periodic pilot_;
   Periodic control_;
   Periodic housekeeping_;
@@ -370,6 +442,8 @@ class Daemon final : public http::RestBackend {
   std::optional<meters::ModbusPoller> poller_;
   std::array<std::optional<http::MeterPollView>, 3> meter_polls_;
   std::optional<http::ModbusBusView> modbus_view_;
+  core::TimePoint started_ = Clock::now();
+  mqtt::Bridge bridge_;
   bool watchdog_ = false;
   std::uint64_t watchdog_usec_ = 0;
   bool settings_dirty_ = false;

@@ -461,9 +461,9 @@ HttpResponse RestApi::post_color(std::string_view which, const Params& p) {
   const auto r = p.number("R"), g = p.number("G"), b = p.number("B");
   auto ok = [](const std::optional<long long>& c) { return c && *c >= 0 && *c <= 255; };
   if (!ok(r) || !ok(g) || !ok(b)) return json_reply(Json{{"color", "R, G and B must all be given, each 0..255"}});
-  Rgb c{static_cast<int>(*r), static_cast<int>(*g), static_cast<int>(*b)};
-  LedColors& colors = panel_.colors;
-  Rgb& target = which == "off"      ? colors.off
+  hw::Rgb c{static_cast<int>(*r), static_cast<int>(*g), static_cast<int>(*b)};
+  hw::LedColors& colors = panel_.colors;
+  hw::Rgb& target = which == "off"      ? colors.off
                 : which == "normal" ? colors.normal
                 : which == "smart"  ? colors.smart
                 : which == "solar"  ? colors.solar

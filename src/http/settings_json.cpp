@@ -22,7 +22,7 @@ Json currents(const std::array<DeciAmps, 3>& c) {
   return j;
 }
 
-Json rgb(const Rgb& c) { return Json{{"R", c.r}, {"G", c.g}, {"B", c.b}}; }
+Json rgb(const hw::Rgb& c) { return Json{{"R", c.r}, {"G", c.g}, {"B", c.b}}; }
 
 std::int64_t epoch_of_age(const std::optional<std::int64_t>& age, std::int64_t now_epoch) {
   return age ? now_epoch - *age : 0;

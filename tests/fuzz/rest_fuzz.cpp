@@ -39,6 +39,7 @@ class FuzzBackend final : public http::RestBackend {
   void restart(bool) override {}
   std::optional<std::string> erase_settings() override { return std::nullopt; }
   sim::World* simulator() override { return &world_; }
+  hw::PanelState& panel() override { return panel_; }
 
  private:
   static core::Settings settings() {
@@ -51,6 +52,7 @@ class FuzzBackend final : public http::RestBackend {
   core::Controller controller_;
   sim::World world_;
   mqtt::MqttSettings mqtt_;
+  hw::PanelState panel_;
 };
 
 }  // namespace

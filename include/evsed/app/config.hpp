@@ -45,6 +45,8 @@ struct Config {
   ModbusConfig modbus;
   std::optional<meters::CustomMeter> custom_meter;  // [custom_meter], for type "Custom"
   mqtt::MqttSettings mqtt;
+  bool mqtt_discovery = true;  // Home Assistant discovery messages
+  std::string mqtt_ca_file;    // PEM CA for TLS; empty: the system's
 };
 
 // Parses TOML text; `source` names the file in error messages.

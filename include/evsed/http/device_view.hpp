@@ -9,31 +9,10 @@
 #include <utility>
 #include <vector>
 
+#include "evsed/hw/panel.hpp"
 #include "evsed/mqtt/mqtt_settings.hpp"
 
 namespace evsed::http {
-
-struct Rgb {
-  int r = 0;
-  int g = 0;
-  int b = 0;
-};
-
-struct LedColors {
-  Rgb off{0, 0, 0};
-  Rgb normal{0, 255, 0};
-  Rgb smart{0, 255, 0};
-  Rgb solar{255, 170, 0};
-  Rgb custom{0, 0, 255};
-};
-
-// Volatile values of SmartEVSE's front panel, kept for clients that set them.
-struct PanelState {
-  int backlight_s = 0;
-  bool custom_button = false;
-  int lcd_lock = 0;
-  LedColors colors;
-};
 
 struct WifiView {
   std::string ssid;
@@ -79,7 +58,7 @@ struct DeviceView {
   std::int64_t now_epoch = 0;
   std::optional<std::int64_t> starttime_epoch;
   std::optional<std::int64_t> stoptime_epoch;
-  PanelState panel;
+  hw::PanelState panel;
   std::array<std::optional<MeterPollView>, 3> meter_polls;  // by core::MeterRole
   std::optional<ModbusBusView> modbus;                     // when Modbus meters are polled
 };

@@ -48,11 +48,13 @@ class RestBackend {
   virtual std::optional<std::string> erase_settings() = 0;
   // The simulated car and site, or null when not simulating.
   virtual sim::World* simulator() = 0;
+  // The front-panel values (shared with MQTT).
+  virtual hw::PanelState& panel() = 0;
 };
 
 class RestApi {
  public:
-  explicit RestApi(RestBackend& backend) : backend_(backend) {}
+  explicit RestApi(RestBackend& backend) : backend_(backend), panel_(backend.panel()) {}
 
   HttpResponse handle(const HttpRequest& request);
 
@@ -71,7 +73,7 @@ class RestApi {
   HttpResponse simulator(bool write, const Params& p);
 
   RestBackend& backend_;
-  PanelState panel_;
+  hw::PanelState& panel_;
 };
 
 }  // namespace evsed::http

@@ -1,0 +1,381 @@
+"""MQTT against a real mosquitto broker started here, checked with paho-mqtt (which we did not write)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from evsed_harness import Evsed, Http, free_port, wait_until  # noqa: E402
+
+import paho.mqtt.client as paho  # Debian's python3-paho-mqtt
+
+PREFIX = "SmartEVSE-12345"
+
+
+class Mosquitto:
+    """A broker of our own on a free loopback port, with its own temporary config."""
+
+    def __init__(self, port=None):
+        self.tmp = tempfile.TemporaryDirectory(prefix="evsed-mosquitto-")
+        self.port = port or free_port()
+        self.conf = os.path.join(self.tmp.name, "mosquitto.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "log_dest stderr\n")
+            if os.geteuid() == 0:
+                f.write("user root\n")
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(["mosquitto", "-c", self.conf], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        import socket
+
+        def accepting():
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+
+        if not wait_until(accepting, 5, 0.05):
+            raise AssertionError("mosquitto did not start")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+
+    def close(self):
+        self.stop()
+        self.tmp.cleanup()
+
+
+class Client:
+    """A paho-mqtt subscriber that records every message with its retain flag."""
+
+    def __init__(self, port, topics=("#",)):
+        self.messages = []
+        self.lock = threading.Lock()
+        self.client = paho.Client(client_id=f"test-{time.monotonic_ns()}", clean_session=True)
+        self.client.on_message = self._on_message
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *a: subscribed.set()
+        self.client.connect("127.0.0.1", port, keepalive=30)
+        self.client.loop_start()
+        self.client.subscribe([(t, 1) for t in topics])
+        assert subscribed.wait(5), "subscription not acknowledged"
+
+    def _on_message(self, client, userdata, msg):
+        with self.lock:
+            self.messages.append((msg.topic, msg.payload.decode(errors="replace"), bool(msg.retain)))
+
+    def publish(self, topic, payload, retain=False):
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
+
+    def seen(self):
+        with self.lock:
+            return list(self.messages)
+
+    def last(self, topic):
+        for t, payload, _ in reversed(self.seen()):
+            if t == topic:
+                return payload
+        return None
+
+    def wait_for(self, topic, payload=None, timeout=10):
+        def found():
+            return any(t == topic and (payload is None or p == payload) for t, p, _ in self.seen())
+
+        return wait_until(found, timeout, 0.05)
+
+    def clear(self):
+        with self.lock:
+            self.messages.clear()
+
+    def close(self):
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def config(port, api_meters=False, extra=""):
+    meters = """
+[mains_meter]
+type = "API"
+[ev_meter]
+type = "API"
+[circuit_meter]
+type = "API"
+""" if api_meters else ""
+    return f"""
+serial = 12345
+[evse]
+config = "Socket"
+lock = "Solenoid"
+{meters}
+[mqtt]
+host = "127.0.0.1"
+port = {port}
+topic_prefix = "{PREFIX}"
+{extra}
+"""
+
+
+class MqttCase(unittest.TestCase):
+    api_meters = False
+
+    def setUp(self):
+        self.broker = Mosquitto()
+        self.client = Client(self.broker.port)
+        self.evsed = Evsed(config_text=config(self.broker.port, self.api_meters))
+        self.evsed.wait_ready()
+        self.http = Http(self.evsed.port)
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/connected", "online"), self.evsed.log)
+
+    def tearDown(self):
+        self.evsed.close()
+        self.client.close()
+        self.broker.close()
+
+    def set(self, name, payload):
+        self.client.publish(f"{PREFIX}/Set/{name}", payload)
+
+    def settings(self):
+        return self.http.settings()
+
+
+class PublishTest(MqttCase):
+    RETAINED = {"connected", "Mode", "MaxCurrent", "MaxSumMains", "MaxSumMainsTime", "ChargeCurrent",
+                "ChargeCurrentOverride", "NrOfPhases", "Access", "RFID", "EnableC2", "State", "StateID", "Error",
+                "EVPlugState", "OCPP", "LEDColorOff", "LEDColorNormal", "LEDColorSmart", "LEDColorSolar",
+                "LEDColorCustom", "CableLock", "LoadBl"}
+    LIVE = {"MainsCurrentL1", "MainsCurrentL2", "MainsCurrentL3", "ESPTemp", "CustomButton", "OCPPConnection",
+            "ESPUptime", "SolarStopTimer"}
+
+    def test_every_topic_arrives_with_its_retain_flag_and_value(self):
+        fresh = Client(self.broker.port, (f"{PREFIX}/#",))
+        try:
+            self.set("CustomButton", "Off")  # any /Set makes evsed publish everything at once
+            self.assertTrue(wait_until(lambda: {t.split("/", 1)[1] for t, _, _ in fresh.seen()} >= self.RETAINED | self.LIVE,
+                                       5), sorted({t for t, _, _ in fresh.seen()}))
+            retained = {t.split("/", 1)[1] for t, _, r in fresh.seen() if r}
+            self.assertEqual(retained & (self.RETAINED | self.LIVE), self.RETAINED)
+            values = {t.split("/", 1)[1]: p for t, p, _ in fresh.seen()}
+            self.assertEqual(values["connected"], "online")
+            self.assertEqual(values["Mode"], "Normal")
+            self.assertEqual(values["MaxCurrent"], "160")  # dA
+            self.assertEqual(values["StateID"], "A")  # a name, not a number
+            self.assertEqual(values["State"], "Ready to Charge")
+            self.assertEqual(values["NrOfPhases"], "3")
+            self.assertEqual(values["Access"], "Allow")
+            self.assertEqual(values["EnableC2"], "Always On")
+            self.assertEqual(values["LEDColorSolar"], "255,170,0")
+            self.assertEqual(values["CableLock"], "0")
+            self.assertEqual(values["EVPlugState"], "Disconnected")
+            self.assertNotIn("WiFiRSSI", values)  # a wired board has no Wi-Fi
+        finally:
+            fresh.close()
+
+    def test_online_is_retained(self):
+        late = Client(self.broker.port, (f"{PREFIX}/connected",))
+        try:
+            self.assertTrue(wait_until(lambda: late.seen(), 3))
+            self.assertEqual(late.seen()[0], (f"{PREFIX}/connected", "online", True))
+        finally:
+            late.close()
+
+    def test_changes_are_published_within_a_second(self):
+        self.client.clear()
+        self.http.post("/simulator?ev=B")
+        start = time.monotonic()
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/StateID", "B", 3))
+        self.assertLess(time.monotonic() - start, 2.0)
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/EVPlugState", "Connected", 2))
+
+    def test_discovery_payloads(self):
+        self.assertTrue(self.client.wait_for(f"homeassistant/select/{PREFIX}-Mode/config", timeout=5))
+        time.sleep(0.5)
+        disc = [(t, p) for t, p, r in self.client.seen() if t.startswith("homeassistant/") and p]
+        self.assertGreater(len(disc), 20)
+        unique = set()
+        for topic, payload in disc:
+            j = json.loads(payload)
+            domain = topic.split("/")[1]
+            for key in ("name", "unique_id", "state_topic", "availability_topic", "device"):
+                self.assertIn(key, j, topic)
+            self.assertEqual(topic, f"homeassistant/{domain}/{j['unique_id']}/config")
+            self.assertEqual(j["availability_topic"], f"{PREFIX}/connected")
+            self.assertEqual(j["device"]["model"], "evsed")
+            self.assertIn("sw_version", j["device"])
+            if domain in ("select", "number", "text"):
+                self.assertTrue(j["command_topic"].startswith(f"{PREFIX}/Set/"), topic)
+            unique.add(j["unique_id"])
+        self.assertEqual(len(unique), len(disc))
+        mode = json.loads(next(p for t, p in disc if t == f"homeassistant/select/{PREFIX}-Mode/config"))
+        self.assertEqual(mode["options"], ["Off", "Normal", "Smart", "Solar", "Pause"])
+        # Only the mains meter is configured ("Sim"): no EV meter entities.
+        self.assertFalse(any("EVCurrentL1" in t for t, _ in disc))
+        self.assertTrue(any("MainsCurrentL1" in t for t, _ in disc))
+
+    def test_every_state_topic_of_discovery_gets_a_value(self):
+        self.set("CustomButton", "Off")
+        time.sleep(1.5)
+        states = {t for t, _, _ in self.client.seen()}
+        for t, p, _ in self.client.seen():
+            if t.startswith("homeassistant/") and p:
+                state = json.loads(p)["state_topic"]
+                if state.endswith("ActiveEnergy"):
+                    continue  # published once not 0, as SmartEVSE does
+                self.assertIn(state, states, t)
+
+
+class SetTest(MqttCase):
+    api_meters = True
+
+    def error_for(self, name, payload):
+        self.client.clear()
+        self.set(name, payload)
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/CommandError", timeout=3), (name, payload))
+        errors = [(p, r) for t, p, r in self.client.seen() if t == f"{PREFIX}/CommandError"]
+        self.assertFalse(errors[-1][1], "CommandError is not retained")
+        return errors[-1][0]
+
+    def test_mode(self):
+        self.set("MainsMeter", "10:10:10")
+        for payload, mode in (("Smart", "SMART"), ("Solar", "SOLAR"), ("Pause", "PAUSE"), ("Off", "OFF"),
+                              ("Normal", "NORMAL")):
+            self.set("MainsMeter", "10:10:10")
+            self.set("Mode", payload)
+            self.assertTrue(wait_until(lambda: self.settings()["mode"] == mode, 3), payload)
+        self.assertIn("Bogus", self.error_for("Mode", "Bogus"))
+        self.assertIn("not one of", self.error_for("Mode", "normal"))  # exact case, as the firmware
+        self.assertEqual(self.settings()["mode"], "NORMAL")
+
+    def test_current_override(self):
+        self.set("CurrentOverride", "100")
+        self.assertTrue(wait_until(lambda: self.settings()["settings"]["override_current"] == 100, 3))
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/ChargeCurrentOverride", "100", 3))
+        self.assertIn("not allowed", self.error_for("CurrentOverride", "30"))
+        self.assertIn("whole number", self.error_for("CurrentOverride", "ten"))
+        self.assertEqual(self.settings()["settings"]["override_current"], 100)
+        self.set("CurrentOverride", "0")
+        self.assertTrue(wait_until(lambda: self.settings()["settings"]["override_current"] == 0, 3))
+
+    def test_max_sum_mains(self):
+        self.set("CurrentMaxSumMains", "40")
+        self.assertTrue(wait_until(lambda: self.settings()["settings"]["current_max_sum_mains"] == 40, 3))
+        self.assertIn("not allowed", self.error_for("CurrentMaxSumMains", "5"))
+        self.assertEqual(self.settings()["settings"]["current_max_sum_mains"], 40)
+
+    def test_meters(self):
+        self.set("MainsMeter", "101:-52:30")
+        self.assertTrue(wait_until(lambda: self.settings()["phase_currents"]["L2"] == -52, 3))
+        self.set("MainsMeter", "100:50:30:6900:1234567")
+        self.assertTrue(wait_until(lambda: self.settings().get("mains_meter", {}).get("import_active_energy") == 1234567, 3))
+        self.set("EVMeter", "160:161:162:11000:555000")
+        self.assertTrue(wait_until(lambda: self.settings()["ev_meter"]["currents"]["L3"] == 162, 3))
+        self.assertEqual(self.settings()["ev_meter"]["import_active_power"], 11000)
+        self.set("CircuitMeter", "70:71:72")
+        self.assertTrue(wait_until(lambda: self.settings().get("circuit_meter", {}).get("currents", {}).get("L1") == 70, 3))
+        self.set("HomeBatteryCurrent", "-25")
+        self.assertTrue(wait_until(lambda: self.settings()["home_battery"]["current"] == -25, 3))
+        before = self.settings()["phase_currents"]
+        self.assertIn("L1:L2:L3", self.error_for("MainsMeter", "1:2"))
+        self.assertIn("-2000..2000", self.error_for("MainsMeter", "1:2:5000"))
+        self.assertIn("L1:L2:L3:W:Wh", self.error_for("EVMeter", "1:2:3"))
+        self.assertIn("-2000..2000", self.error_for("HomeBatteryCurrent", "9999"))
+        after = self.settings()["phase_currents"]
+        self.assertEqual((before["L1"], before["L2"], before["L3"]), (after["L1"], after["L2"], after["L3"]))
+
+    def test_panel_and_settings(self):
+        self.set("ColorCustom", "1,2,3")
+        self.assertTrue(wait_until(lambda: self.settings()["color"]["custom"] == {"R": 1, "G": 2, "B": 3}, 3))
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/LEDColorCustom", "1,2,3", 3))
+        self.assertIn("R,G,B", self.error_for("ColorCustom", "1,2,300"))
+        self.set("CustomButton", "On")
+        self.assertTrue(wait_until(lambda: self.settings()["evse"]["custombutton"], 3))
+        self.set("CableLock", "1")
+        self.assertTrue(wait_until(lambda: self.settings()["settings"]["cablelock"] == 1, 3))
+        self.set("EnableC2", "Always Off")
+        self.assertTrue(wait_until(lambda: self.settings()["settings"]["enable_C2"] == "Always Off", 3))
+        self.set("EnableC2", "4")
+        self.assertTrue(wait_until(lambda: self.settings()["settings"]["enable_C2"] == "Auto", 3))
+        self.assertIn("0..4", self.error_for("EnableC2", "7"))
+        self.assertIn("0..4", self.error_for("EnableC2", "Sometimes"))
+        self.assertEqual(self.settings()["settings"]["enable_C2"], "Auto")
+        self.set("CPPWMOverride", "512")
+        self.assertTrue(wait_until(lambda: self.settings()["evsed"]["pwm_override"] == 512, 3))
+        self.set("CPPWMOverride", "-1")
+        self.assertTrue(wait_until(lambda: self.settings()["evsed"]["pwm_override"] is None, 3))
+        self.assertIn("RFID", self.error_for("RFID", "112233445566"))
+        self.assertIn("unknown", self.error_for("NoSuchThing", "1"))
+
+
+class ConnectionTest(MqttCase):
+    def test_sigkill_makes_the_broker_publish_offline(self):
+        self.evsed.proc.send_signal(signal.SIGKILL)
+        self.evsed.proc.wait()
+        # keep-alive 15 s x 1.5 at most before the broker notices
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/connected", "offline", 30))
+        late = Client(self.broker.port, (f"{PREFIX}/connected",))
+        try:
+            self.assertTrue(wait_until(lambda: late.seen(), 3))
+            self.assertEqual(late.seen()[0][1:], ("offline", True))
+        finally:
+            late.close()
+
+    def test_sigterm_says_offline(self):
+        self.evsed.stop()
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/connected", "offline", 5))
+
+    def test_broker_restart(self):
+        self.broker.stop()
+        self.assertTrue(wait_until(lambda: self.settings()["mqtt"]["status"] == "Disconnected", 10))
+        time.sleep(2)
+        self.broker.start()
+        fresh = Client(self.broker.port)
+        try:
+            # Backoff 1, 2, 4 s (+-20 %) while the broker was away: back well within 15 s.
+            self.assertTrue(fresh.wait_for(f"{PREFIX}/connected", "online", 15), self.evsed.log)
+            self.assertTrue(fresh.wait_for(f"homeassistant/select/{PREFIX}-Mode/config", timeout=5))
+            self.assertTrue(fresh.wait_for(f"{PREFIX}/StateID", "A", 5))
+            self.assertEqual(self.settings()["mqtt"]["status"], "Connected")
+        finally:
+            fresh.close()
+
+    def test_rest_moves_evsed_to_another_broker(self):
+        other = Mosquitto()
+        watcher = Client(other.port)
+        try:
+            r = self.http.post(f"/settings?mqtt_update=1&mqtt_host=127.0.0.1&mqtt_port={other.port}")
+            self.assertEqual(r.json()["mqtt_port"], other.port)
+            self.assertTrue(watcher.wait_for(f"{PREFIX}/connected", "online", 10))
+            self.assertTrue(self.client.wait_for(f"{PREFIX}/connected", "offline", 5))
+            self.assertTrue(watcher.wait_for(f"homeassistant/select/{PREFIX}-Mode/config", timeout=5))
+            self.assertEqual(self.settings()["mqtt"]["port"], other.port)
+        finally:
+            watcher.close()
+            other.close()
+
+    def test_discovery_can_be_turned_off(self):
+        self.evsed.close()
+        self.client.clear()
+        self.evsed = Evsed(config_text=config(self.broker.port, extra="discovery = false"))
+        self.evsed.wait_ready()
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/connected", "online"))
+        time.sleep(1)
+        announced = [t for t, p, _ in self.client.seen() if t.startswith("homeassistant/") and p]
+        self.assertEqual(announced, [])
+        # What an earlier run announced is withdrawn (empty retained payloads).
+        self.assertTrue(self.client.wait_for(f"homeassistant/select/{PREFIX}-Mode/config", "", 3))
+
+
+if __name__ == "__main__":
+    unittest.main()
