@@ -56,6 +56,8 @@ class Periodic {
     arm();
   }
   void stop() { timer_.cancel(); }
+  // Longest delay of a tick behind its schedule over the last 10 to 20 s.
+  [[nodiscard]] core::Milliseconds max_lag() const { return std::max(lag_[0], lag_[1]); }
 
  private:
   void arm() {
@@ -63,6 +65,7 @@ class Periodic {
     timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       const auto now = Clock::now();
+      note_lag(now);
       tick_(now);
       next_ += period_;
       if (next_ + period_ * 10 < now) next_ = now + period_;  // fell far behind: resynchronise
@@ -70,10 +73,21 @@ class Periodic {
     });
   }
 
+  void note_lag(core::TimePoint now) {
+    if (now - window_start_ >= core::Seconds{10}) {
+      lag_[1] = lag_[0];
+      lag_[0] = core::Milliseconds{0};
+      window_start_ = now;
+    }
+    lag_[0] = std::max(lag_[0], std::chrono::duration_cast<core::Milliseconds>(now - next_));
+  }
+
   asio::steady_timer timer_;
   core::Milliseconds period_;
   std::function<void(core::TimePoint)> tick_;
   core::TimePoint next_{};
+  core::TimePoint window_start_{};
+  std::array<core::Milliseconds, 2> lag_{};
 };
 
 std::optional<std::string> prepare_state_dir(const std::string& dir) {
@@ -182,6 +196,7 @@ class Daemon final : public http::RestBackend, public mqtt::MqttBackend {
     d.network = network();
     for (std::size_t i = 0; i < meter_polls_.size(); ++i) d.meter_polls[i] = meter_polls_[i];
     d.modbus = modbus_view_;
+    d.pilot_loop_lag_ms = pilot_.max_lag().count();
     d.now_epoch = static_cast<std::int64_t>(std::time(nullptr));
     const auto& delayed = cp_->settings().delayed;
     if (delayed.start) d.starttime_epoch = to_epoch(*delayed.start);

@@ -240,6 +240,7 @@ std::string settings_json(const core::Status& s, const DeviceView& d) {
   x["meters"] = {{"mains", meter_info(s.mains, d.mains_meter, d.meter_polls[0])},
                  {"ev", meter_info(s.ev, d.ev_meter, d.meter_polls[1])},
                  {"circuit", meter_info(s.circuit, d.circuit_meter, d.meter_polls[2])}};
+  x["loop"] = {{"pilot_lag_max_ms", d.pilot_loop_lag_ms}};
   if (d.modbus) {
     x["modbus"] = {{"port", d.modbus->port}, {"open", d.modbus->open}, {"cycle_ms", d.modbus->cycle_ms}};
   }

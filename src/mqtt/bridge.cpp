@@ -6,6 +6,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <mqtt/async_client.h>
+#include <deque>
+#include <mutex>
 #include <random>
 #include <set>
 
@@ -21,6 +23,10 @@ constexpr std::chrono::seconds kFullPublishEvery{10};
 constexpr std::chrono::seconds kMaxBackoff{60};
 constexpr std::chrono::seconds kCommandErrorLogEvery{10};
 constexpr std::chrono::milliseconds kGoodbyeTimeout{300};
+// Commands wait in a bounded queue and are taken a few per loop turn, so a
+// flood of /Set messages cannot hold up the 10 ms pilot tick.
+constexpr std::size_t kMaxQueuedCommands = 2000;
+constexpr std::size_t kCommandsPerTurn = 16;
 
 // Turns Paho's action results into calls on the loop.
 class Listener final : public ::mqtt::iaction_listener {
@@ -54,6 +60,7 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
 
   std::map<std::string, Publication> published;  // last payload per suffix
   Clock::time_point last_full{};
+  bool full_due = false;  // a /Set came in: everything again with the next tick
   std::optional<std::vector<DiscoveryMessage>> announced;
   Clock::time_point last_error_log{};
   unsigned suppressed_errors = 0;
@@ -90,9 +97,7 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
       asio::post(self->io, [self, gen, cause] { self->on_lost(gen, cause); });
     });
     client->set_message_callback([self, gen](::mqtt::const_message_ptr msg) {
-      asio::post(self->io, [self, gen, topic = msg->get_topic(), payload = msg->to_string()] {
-        self->on_message(gen, topic, payload);
-      });
+      self->enqueue(gen, msg->get_topic(), msg->to_string());
     });
     listener = std::make_unique<Listener>();
     listener->success = [self, gen] { asio::post(self->io, [self, gen] { self->on_connected(gen); }); };
@@ -243,10 +248,53 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
   void tick() {
     if (!is_connected) return;
     announce();  // republished only when the configuration behind it changed
-    publish_state(false);
+    publish_state(full_due);
+    full_due = false;
   }
 
   // --- commands -----------------------------------------------------------
+
+  struct Incoming {
+    std::uint64_t generation;
+    std::string topic;
+    std::string payload;
+  };
+  std::mutex queue_mutex;
+  std::deque<Incoming> queue;  // filled on Paho's thread, drained on the loop
+  bool drain_posted = false;
+  std::size_t dropped = 0;
+
+  // On Paho's thread.
+  void enqueue(std::uint64_t gen, std::string topic, std::string payload) {
+    std::lock_guard lock(queue_mutex);
+    if (queue.size() >= kMaxQueuedCommands) {
+      ++dropped;
+      return;
+    }
+    queue.push_back({gen, std::move(topic), std::move(payload)});
+    if (!drain_posted) {
+      drain_posted = true;
+      asio::post(io, [self = shared_from_this()] { self->drain(); });
+    }
+  }
+
+  void drain() {
+    std::vector<Incoming> batch;
+    std::size_t lost = 0;
+    {
+      std::lock_guard lock(queue_mutex);
+      while (!queue.empty() && batch.size() < kCommandsPerTurn) {
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+      lost = std::exchange(dropped, 0);
+      drain_posted = !queue.empty();
+    }
+    if (lost) command_error(std::to_string(lost) + " commands dropped: more than the queue holds");
+    for (auto& m : batch) on_message(m.generation, m.topic, m.payload);
+    // Whatever is left waits behind the timers that are due.
+    if (drain_posted) asio::post(io, [self = shared_from_this()] { self->drain(); });
+  }
 
   void command_error(const std::string& why) {
     send(prefix + "/CommandError", why, false);
@@ -275,7 +323,10 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
     } else {
       std::visit([&](const auto& cmd) { execute(name, cmd); }, std::get<SetCommand>(parsed));
     }
-    publish_state(true);
+    // What the command changed goes out now; the full set with the next tick
+    // (once, however many commands arrive in between).
+    publish_state(false);
+    full_due = true;
   }
 
   void execute(const std::string& name, const core::SettingsPatch& patch) {

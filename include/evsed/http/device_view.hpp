@@ -61,6 +61,7 @@ struct DeviceView {
   hw::PanelState panel;
   std::array<std::optional<MeterPollView>, 3> meter_polls;  // by core::MeterRole
   std::optional<ModbusBusView> modbus;                     // when Modbus meters are polled
+  std::int64_t pilot_loop_lag_ms = 0;                      // worst delay of the 10 ms pilot tick, last 10-20 s
 };
 
 }  // namespace evsed::http
