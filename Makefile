@@ -38,15 +38,18 @@ test-asan: deps
 	@cmake --build $(ASAN_DIR) --target evsed_unit_tests
 	@ctest --test-dir $(ASAN_DIR) --output-on-failure -j2 -L unit
 
-# The REST parser and router under libFuzzer for FUZZ_TIME seconds; new inputs
-# go to $(FUZZ_DIR)/corpus-rest, the seeds in tests/fuzz/corpus stay as they are.
+# The REST parser and router under libFuzzer for FUZZ_TIME seconds, the other
+# input parsers (MQTT /Set, meter replies, state files) for half that; new inputs
+# go to $(FUZZ_DIR)/corpus-*, the seeds in tests/fuzz/corpus stay as they are.
 fuzz: deps
 	@cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
 	  -DEVSED_FUZZ=ON -DEVSED_TESTS=OFF $(CMAKE_ARGS) >/dev/null
-	@cmake --build $(FUZZ_DIR) --target evsed_fuzz_rest
-	@mkdir -p $(FUZZ_DIR)/corpus-rest
+	@cmake --build $(FUZZ_DIR) --target evsed_fuzz_rest evsed_fuzz_inputs
+	@mkdir -p $(FUZZ_DIR)/corpus-rest $(FUZZ_DIR)/corpus-inputs
 	@$(FUZZ_DIR)/evsed_fuzz_rest -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-	  $(FUZZ_DIR)/corpus-rest tests/fuzz/corpus/rest 2>&1 | tail -n 12
+	  $(FUZZ_DIR)/corpus-rest tests/fuzz/corpus/rest 2>&1 | tail -n 8
+	@$(FUZZ_DIR)/evsed_fuzz_inputs -max_total_time=$$(( $(FUZZ_TIME) / 2 )) -print_final_stats=1 \
+	  $(FUZZ_DIR)/corpus-inputs tests/fuzz/corpus/inputs 2>&1 | tail -n 8
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

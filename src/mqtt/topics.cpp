@@ -261,8 +261,8 @@ std::variant<SetCommand, std::string> parse_set(std::string_view name, std::stri
   if (name == "Mode") {
     constexpr std::array<std::pair<std::string_view, int>, 5> kModes{
         {{"Off", 0}, {"Normal", 1}, {"Solar", 2}, {"Smart", 3}, {"Pause", 4}}};
-    for (const auto& [text, id] : kModes) {
-      if (payload == text) return patch([&](core::SettingsPatch& p) { p.mode = id; });
+    for (const auto& mode : kModes) {
+      if (payload == mode.first) return patch([&](core::SettingsPatch& p) { p.mode = mode.second; });
     }
     return topic + ": '" + std::string{payload} + "' is not one of Off, Normal, Smart, Solar, Pause";
   }
