@@ -7,7 +7,7 @@ BUILD_TYPE ?= Release
 LISTEN     ?= 127.0.0.1:8080
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build run test test-asan fuzz clean
+.PHONY: all deps configure build run test test-asan fuzz deb clean
 
 all: build
 
@@ -51,5 +51,9 @@ fuzz: deps
 	@$(FUZZ_DIR)/evsed_fuzz_inputs -max_total_time=$$(( $(FUZZ_TIME) / 2 )) -print_final_stats=1 \
 	  $(FUZZ_DIR)/corpus-inputs tests/fuzz/corpus/inputs 2>&1 | tail -n 8
 
+# The Debian package: build-deb/evsed_<version>_<arch>.deb
+deb:
+	@scripts/build-deb build-deb
+
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR) build-deb

@@ -251,7 +251,7 @@ void Simulator::serve(Meter& m, const std::uint8_t* q, int length) {
     case Fault::Short: {
       if (q[1] != 3 && q[1] != 4) return;
       const auto reply = read_reply(m, q, m.fault != Fault::Crc, m.fault == Fault::Short);
-      (void)::write(fd_, reply.data(), reply.size());
+      if (::write(fd_, reply.data(), reply.size()) < 0) std::cerr << "evsed-meter-sim: write: " << std::strerror(errno) << "\n";
       return;
     }
     case Fault::None: modbus_reply(m.reply_ctx, q, length, m.mapping); return;

@@ -40,7 +40,7 @@ void ChargePoint::pilot_period(core::TimePoint now) {
     last_rcm_ = fault;
     execute(controller_.handle(core::RcmInput{fault}, now), now);
   }
-  auto sample = board_.sample_pilot();
+  auto sample = board_.sample_pilot(now);
   if (auto* e = std::get_if<hw::HwError>(&sample)) {
     report_board(*e, now);
     return;

@@ -74,6 +74,26 @@ class Section {
     }
   }
 
+  void real(std::string_view key, double lo, double hi, double& out) const {
+    const toml::node* n = node(key);
+    if (!n) return;
+    if (!n->is_number()) fail(*n, path(key) + " = " + shown(*n) + " is not allowed (allowed: a number)");
+    const double v = n->is_integer() ? static_cast<double>(n->as_integer()->get()) : n->as_floating_point()->get();
+    if (!(v >= lo && v <= hi)) {
+      fail(*n, path(key) + " = " + shown(*n) + " is not allowed (allowed: " + std::to_string(lo) + ".." +
+                   std::to_string(hi) + ")");
+    }
+    out = v;
+  }
+
+  void line(std::string_view key, std::optional<hw::LineSpec>& out) const {
+    if (auto s = string(key)) {
+      std::string error;
+      out = hw::parse_line_spec(*s, error);
+      if (!error.empty()) fail(*node(key), path(key) + " = \"" + *s + "\" is not allowed (" + error + ")");
+    }
+  }
+
   void boolean(std::string_view key, bool& out) const {
     const toml::node* n = node(key);
     if (!n) return;
@@ -176,7 +196,11 @@ Config parse_root(const toml::table& root) {
     c.http_listen = *listen;
   }
 
-  Section board(subtable(root, "board"), "board", {"kind"});
+  Section board(subtable(root, "board"), "board",
+                {"kind", "sysfs_root", "dev_root", "pwm_chip", "pwm_channel", "pwm_inverted", "adc_device",
+                 "adc_channel", "adc_sampling_frequency", "adc_samples_per_window", "pilot_gain", "pilot_offset",
+                 "proximity_channel", "thermal_zone", "contactor1", "contactor2", "pilot_disconnect", "lock_a",
+                 "lock_b", "rcm", "led"});
   board.choice(
       "kind", c.board,
       [](std::string_view s) -> std::optional<BoardKind> {
@@ -185,6 +209,30 @@ Config parse_root(const toml::table& root) {
         return std::nullopt;
       },
       "\"sim\", \"gpio\"");
+  hw::GpioBoardConfig& g = c.gpio;
+  if (auto v = board.string("sysfs_root")) g.sysfs_root = g.pwm.sysfs_root = g.adc.sysfs_root = *v;
+  if (auto v = board.string("dev_root")) g.adc.dev_root = *v;
+  board.integer("pwm_chip", {"pwm_chip", 0, 63}, g.pwm.chip);
+  board.integer("pwm_channel", {"pwm_channel", 0, 63}, g.pwm.channel);
+  board.boolean("pwm_inverted", g.pwm.inverted);
+  board.integer("adc_device", {"adc_device", 0, 63}, g.adc.device);
+  board.integer("adc_channel", {"adc_channel", 0, 63}, g.adc.channel);
+  board.integer("adc_sampling_frequency", {"adc_sampling_frequency", 0, 1000000}, g.adc.sampling_frequency);
+  board.integer("adc_samples_per_window", {"adc_samples_per_window", 1, 1000}, g.adc.samples_per_window);
+  board.real("pilot_gain", -100.0, 100.0, g.adc.gain);
+  board.real("pilot_offset", -100.0, 100.0, g.adc.offset);
+  board.integer("proximity_channel", {"proximity_channel", -1, 63}, g.proximity_channel);
+  board.integer("thermal_zone", {"thermal_zone", -1, 63}, g.thermal_zone);
+  board.line("contactor1", g.contactor1);
+  board.line("contactor2", g.contactor2);
+  board.line("pilot_disconnect", g.pilot_disconnect);
+  board.line("lock_a", g.lock_a);
+  board.line("lock_b", g.lock_b);
+  board.line("rcm", g.rcm);
+  board.line("led", g.led);
+  if (c.board == BoardKind::Gpio && !g.contactor1) {
+    throw ConfigError{"board.contactor1 is required for the gpio board (the main contactor's line)"};
+  }
 
   Section evse(subtable(root, "evse"), "evse",
                {"config", "current_min", "current_max", "current_main", "current_max_circuit", "enable_C2", "max_temp",

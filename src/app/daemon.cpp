@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "evsed/app/charge_point.hpp"
+#include "evsed/hw/gpio_board.hpp"
 #include "evsed/app/local_clock.hpp"
 #include "evsed/app/network_info.hpp"
 #include "evsed/app/power_history.hpp"
@@ -124,7 +125,6 @@ class Daemon final : public http::RestBackend, public mqtt::MqttBackend {
         log_(*setup_.log),
         store_(setup_.options.state_dir),
         mqtt_path_(setup_.options.state_dir + "/mqtt.json"),
-        board_(world_.board().io()),
         pilot_(io_, kPilotPeriod, [this](core::TimePoint now) { cp_->pilot_period(now); }),
         control_(io_, kControlPeriod, [this](core::TimePoint now) { cp_->control_cycle(now); }),
         housekeeping_(io_, kHousekeepingPeriod, [this](core::TimePoint now) { housekeeping(now); }),
@@ -135,12 +135,24 @@ class Daemon final : public http::RestBackend, public mqtt::MqttBackend {
         bridge_(io_, *this, setup_.log, setup_.serial) {}
 
   int run() {
+    if (setup_.config.board == BoardKind::Gpio) {
+      auto opened = hw::GpioBoard::open(setup_.config.gpio);
+      if (auto* e = std::get_if<hw::HwError>(&opened)) {
+        log_.error("board: {}", e->message());
+        return 1;
+      }
+      gpio_board_ = std::move(std::get<std::unique_ptr<hw::GpioBoard>>(opened));
+      board_.emplace(gpio_board_->io());
+    } else {
+      board_.emplace(world_.board().io());
+    }
     auto loaded = store_.load(setup_.config.settings);
     if (loaded.problem) log_.error("{}", *loaded.problem);
     load_mqtt();
 
     const auto started = started_;
-    cp_.emplace(loaded.settings, board_, &world_, setup_.config.mains_meter.type == meters::MeterType::Sim, started,
+    sim::World* world = setup_.config.board == BoardKind::Sim ? &world_ : nullptr;
+    cp_.emplace(loaded.settings, *board_, world, setup_.config.mains_meter.type == meters::MeterType::Sim, started,
                 setup_.log);
     // A first start, or a bad file replaced by defaults: write what we run with.
     settings_dirty_ = !loaded.found || loaded.problem.has_value();
@@ -154,6 +166,7 @@ class Daemon final : public http::RestBackend, public mqtt::MqttBackend {
       if (auto e = server_.listen(address)) {
         log_.error("HTTP: {}", *e);
         cp_->shutdown(Clock::now());
+        if (gpio_board_) (void)gpio_board_->release();
         return 1;
       }
     }
@@ -171,7 +184,7 @@ class Daemon final : public http::RestBackend, public mqtt::MqttBackend {
     flush_settings();
 
     log_.info("evsed {} running: board {}, mains meter {}, HTTP on {}, state in {}", kVersion,
-              setup_.config.board == BoardKind::Sim ? "simulated" : "gpio",
+              setup_.config.board == BoardKind::Sim ? "simulated" : "gpio (PWM " + setup_.config.gpio.pwm.sysfs_root + ")",
               meters::name(setup_.config.mains_meter.type), endpoints, setup_.options.state_dir);
     sd_notify(0, "READY=1\nSTATUS=charge point running");
     io_.run();
@@ -403,6 +416,9 @@ class Daemon final : public http::RestBackend, public mqtt::MqttBackend {
     exit_code_ = exit_code;
     // The board first: nothing below may delay the safe state.
     if (cp_->shutdown(Clock::now())) exit_code_ = 1;
+    if (gpio_board_) {
+      if (auto e = gpio_board_->release()) log_.error("board: {}", e->message());
+    }
     server_.stop();
     if (poller_) poller_->stop();
     restart_timer_.cancel();
@@ -441,7 +457,8 @@ class Daemon final : public http::RestBackend, public mqtt::MqttBackend {
   asio::io_context io_;
   // Only the simulated board exists in this version (--simulate or board.kind = "sim").
   sim::World world_;
-  hw::Board board_;
+  std::unique_ptr<hw::GpioBoard> gpio_board_;
+  std::optional<hw::Board> board_;
   std::optional<ChargePoint> cp_;
   PowerHistory power_;
   hw::PanelState panel_;

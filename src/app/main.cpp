@@ -15,6 +15,7 @@
 #include "evsed/app/config.hpp"
 #include "evsed/app/daemon.hpp"
 #include "evsed/app/options.hpp"
+#include "evsed/hw/gpio_board.hpp"
 #include "evsed/hw/library_version.hpp"
 #include "evsed/meters/meter_type.hpp"
 #include "evsed/mqtt/library_version.hpp"
@@ -80,9 +81,15 @@ int main(int argc, char** argv) {
     log->info("{} not found: using built-in defaults", options.config_path);
   }
   if (options.simulate) apply_simulation(config);
-  if (config.board == BoardKind::Gpio) {
-    log->error("board.kind = \"gpio\": real hardware is not supported by this version yet; use --simulate");
-    return 1;
+  if (options.safe_state) {
+    if (config.board == BoardKind::Sim) {
+      log->info("safe state: the simulated board has nothing to switch off");
+      return 0;
+    }
+    const auto errors = evsed::hw::apply_safe_state(config.gpio);
+    for (const auto& e : errors) log->error("safe state: {}", e.message());
+    if (errors.empty()) log->info("safe state: contactors open, pilot at +12 V (no current offered)");
+    return errors.empty() ? 0 : 1;
   }
 
   DaemonSetup setup;

@@ -19,6 +19,8 @@ std::string usage() {
          "                       127.0.0.1:8080 with --simulate, 0.0.0.0:80 otherwise)\n"
          "  --state-dir DIR      where run-time settings are kept (default /var/lib/evsed)\n"
          "  --log-level LEVEL    trace, debug, info, warn or error (default info)\n"
+         "  --safe-state         open the contactors and leave the pilot at steady +12 V\n"
+         "                       through the board's drivers, then exit (systemd ExecStopPost)\n"
          "  --version            print the version and the libraries in use, then exit\n"
          "  --help               print this help, then exit\n";
 }
@@ -46,6 +48,8 @@ std::variant<Options, std::string> parse_options(int argc, const char* const* ar
       o.help = true;
     } else if (arg == "--version") {
       o.version = true;
+    } else if (arg == "--safe-state") {
+      o.safe_state = true;
     } else if (arg == "--simulate") {
       o.simulate = true;
     } else if (arg == "--config") {

@@ -53,7 +53,8 @@ HwResult Board::write(const core::Outputs& o, bool force) {
   return first_error;
 }
 
-HwValue<core::PilotSample> Board::sample_pilot() {
+HwValue<core::PilotSample> Board::sample_pilot(core::TimePoint now) {
+  if (io_.lock) io_.lock->poll(now);
   core::PilotSample s;
   if (!io_.adc) return HwError{"no pilot ADC configured", 0};
   auto w = io_.adc->read_window();

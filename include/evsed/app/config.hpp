@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "evsed/core/settings.hpp"
+#include "evsed/hw/gpio_board.hpp"
 #include "evsed/meters/meter_type.hpp"
 #include "evsed/meters/profile.hpp"
 #include "evsed/mqtt/mqtt_settings.hpp"
@@ -37,6 +38,7 @@ struct Config {
   std::optional<std::uint32_t> serial;  // empty: derived from /etc/machine-id
   std::optional<std::string> http_listen;
   BoardKind board = BoardKind::Sim;
+  hw::GpioBoardConfig gpio;  // [board] keys of the "gpio" board
   core::Settings settings;  // installer settings; run-time ones at their defaults
   bool mains_meter_given = false;
   MeterConfig mains_meter{meters::MeterType::Disabled, 10};

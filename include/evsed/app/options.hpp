@@ -14,6 +14,7 @@ struct Options {
   std::optional<std::string> listen;
   std::string state_dir = "/var/lib/evsed";
   std::string log_level = "info";
+  bool safe_state = false;
   bool help = false;
   bool version = false;
 };

@@ -33,7 +33,7 @@ class Board {
   // Writes every output, changed or not: start-up and shutdown.
   HwResult apply_all(const core::Outputs& o);
 
-  HwValue<core::PilotSample> sample_pilot();
+  HwValue<core::PilotSample> sample_pilot(core::TimePoint now);
   HwValue<int> read_temperature();
   HwValue<bool> read_rcm_fault();
 

@@ -42,6 +42,8 @@ class DigitalOut {
  public:
   virtual ~DigitalOut() = default;
   virtual HwResult set(bool active) = 0;
+  // Called every pilot period: outputs that pulse (a lock actuator) end their pulse here.
+  virtual void poll(core::TimePoint /*now*/) {}
 };
 
 class DigitalIn {

@@ -1,0 +1,52 @@
+#pragma once
+// GPIO lines through libgpiod (the v1.6 API Debian 12 ships), found by line
+// name ("GPIO17") or by chip and offset ("gpiochip0:17"); a leading '!' makes a
+// line active-low.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "evsed/hw/io.hpp"
+
+struct gpiod_line;
+
+namespace evsed::hw {
+
+struct LineSpec {
+  std::string name;  // line name, when no chip is given
+  std::string chip;  // "gpiochip0" or a path
+  int offset = -1;
+  bool active_low = false;
+  [[nodiscard]] std::string describe() const;
+};
+
+// "GPIO17", "gpiochip0:17", "!gpiochip1:5"; empty: not wired.
+std::optional<LineSpec> parse_line_spec(const std::string& s, std::string& error);
+
+class GpiodOutput final : public DigitalOut {
+ public:
+  static std::variant<std::unique_ptr<GpiodOutput>, HwError> open(const LineSpec& spec, bool initial);
+  ~GpiodOutput() override;
+  HwResult set(bool active) override;
+
+ private:
+  GpiodOutput(gpiod_line* line, std::string what) : line_(line), what_(std::move(what)) {}
+  gpiod_line* line_;
+  std::string what_;
+};
+
+class GpiodInput final : public DigitalIn {
+ public:
+  static std::variant<std::unique_ptr<GpiodInput>, HwError> open(const LineSpec& spec);
+  ~GpiodInput() override;
+  HwValue<bool> read() override;
+
+ private:
+  GpiodInput(gpiod_line* line, std::string what) : line_(line), what_(std::move(what)) {}
+  gpiod_line* line_;
+  std::string what_;
+};
+
+}  // namespace evsed::hw

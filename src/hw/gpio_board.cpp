@@ -1,0 +1,155 @@
+#include "evsed/hw/gpio_board.hpp"
+
+#include <chrono>
+
+#include "evsed/hw/sysfs.hpp"
+
+namespace evsed::hw {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+template <class T>
+std::variant<std::unique_ptr<DigitalOut>, HwError> output(const std::optional<LineSpec>& spec, bool initial) {
+  if (!spec) return std::unique_ptr<DigitalOut>{};
+  auto r = GpiodOutput::open(*spec, initial);
+  if (auto* e = std::get_if<HwError>(&r)) return *e;
+  return std::unique_ptr<DigitalOut>{std::move(std::get<std::unique_ptr<GpiodOutput>>(r))};
+}
+
+}  // namespace
+
+struct GpioBoard::Thermal final : TemperatureSensor {
+  std::string path;
+  HwValue<int> read_celsius() override {
+    auto v = read_integer(path);
+    if (auto* e = std::get_if<HwError>(&v)) return *e;
+    return static_cast<int>(std::get<long long>(v) / 1000);  // millidegrees
+  }
+};
+
+// The cable's PP resistor in the divider of the reference board (ADC volts as
+// SmartEVSE's: 1.2-1.4 V 16 A, 0.5-0.7 V 32 A, 0.2-0.4 V 63 A, else 13 A).
+struct GpioBoard::Proximity final : ProximitySensor {
+  IioAdc* adc = nullptr;
+  int channel = 0;
+  HwValue<std::optional<core::Amps>> read_cable_rating() override {
+    auto v = adc->read_volts(channel);
+    if (auto* e = std::get_if<HwError>(&v)) return *e;
+    const double volts = std::get<double>(v);
+    if (volts >= 1.2 && volts <= 1.4) return std::optional{core::Amps{16}};
+    if (volts >= 0.5 && volts <= 0.7) return std::optional{core::Amps{32}};
+    if (volts >= 0.2 && volts <= 0.4) return std::optional{core::Amps{63}};
+    return std::optional{core::Amps{13}};
+  }
+};
+
+// Solenoid or motor lock: a 600 ms pulse on A/B in one direction, then both
+// lines high (off), as SmartEVSE drives it.
+struct GpioBoard::Lock final : DigitalOut {
+  std::unique_ptr<DigitalOut> a;
+  std::unique_ptr<DigitalOut> b;
+  std::optional<Clock::time_point> pulse_end;
+  static constexpr std::chrono::milliseconds kPulse{600};
+
+  HwResult set(bool locked) override {
+    HwResult r = a->set(!locked);
+    if (auto e = b->set(locked); e && !r) r = e;
+    pulse_end = Clock::now() + kPulse;
+    return r;
+  }
+  void poll(core::TimePoint now) override {
+    if (!pulse_end || now < *pulse_end) return;
+    pulse_end.reset();
+    (void)a->set(true);
+    (void)b->set(true);
+  }
+};
+
+std::variant<std::unique_ptr<GpioBoard>, HwError> GpioBoard::open(const GpioBoardConfig& c) {
+  std::unique_ptr<GpioBoard> b(new GpioBoard());
+  // Contactors first, and open: whatever fails later, nothing is switched on.
+  for (auto [spec, into] : {std::pair{&c.contactor1, &b->contactor1_}, std::pair{&c.contactor2, &b->contactor2_},
+                            std::pair{&c.pilot_disconnect, &b->pilot_disconnect_}, std::pair{&c.led, &b->led_}}) {
+    auto r = output<GpiodOutput>(*spec, false);
+    if (auto* e = std::get_if<HwError>(&r)) return *e;
+    *into = std::move(std::get<std::unique_ptr<DigitalOut>>(r));
+  }
+  if (c.lock_a && c.lock_b) {
+    auto lock = std::make_unique<Lock>();
+    for (auto [spec, into] : {std::pair{&c.lock_a, &lock->a}, std::pair{&c.lock_b, &lock->b}}) {
+      auto r = output<GpiodOutput>(*spec, true);
+      if (auto* e = std::get_if<HwError>(&r)) return *e;
+      *into = std::move(std::get<std::unique_ptr<DigitalOut>>(r));
+    }
+    b->lock_ = std::move(lock);
+  }
+  if (c.rcm) {
+    auto r = GpiodInput::open(*c.rcm);
+    if (auto* e = std::get_if<HwError>(&r)) return *e;
+    b->rcm_ = std::move(std::get<std::unique_ptr<GpiodInput>>(r));
+  }
+  auto pwm = SysfsPwm::open(c.pwm);
+  if (auto* e = std::get_if<HwError>(&pwm)) return *e;
+  b->pwm_ = std::move(std::get<std::unique_ptr<SysfsPwm>>(pwm));
+  auto adc = IioAdc::open(c.adc);
+  if (auto* e = std::get_if<HwError>(&adc)) return *e;
+  b->adc_ = std::move(std::get<std::unique_ptr<IioAdc>>(adc));
+  if (c.proximity_channel >= 0) {
+    b->proximity_ = std::make_unique<Proximity>();
+    b->proximity_->adc = b->adc_.get();
+    b->proximity_->channel = c.proximity_channel;
+  }
+  if (c.thermal_zone >= 0) {
+    b->thermal_ = std::make_unique<Thermal>();
+    b->thermal_->path = c.sysfs_root + "/class/thermal/thermal_zone" + std::to_string(c.thermal_zone) + "/temp";
+    if (!path_exists(b->thermal_->path)) return HwError{"temperature sensor " + b->thermal_->path + " not found", ENOENT};
+  }
+  return b;
+}
+
+GpioBoard::~GpioBoard() = default;
+
+BoardIo GpioBoard::io() {
+  BoardIo io;
+  io.pwm = pwm_.get();
+  io.adc = adc_.get();
+  io.contactor1 = contactor1_.get();
+  io.contactor2 = contactor2_.get();
+  io.pilot_disconnect = pilot_disconnect_.get();
+  io.lock = lock_.get();
+  io.rcm_fault = rcm_.get();
+  io.temperature = thermal_.get();
+  io.proximity = proximity_.get();
+  return io;
+}
+
+HwResult GpioBoard::release() {
+  HwResult first;
+  auto keep = [&](HwResult r) {
+    if (r && !first) first = std::move(r);
+  };
+  if (contactor1_) keep(contactor1_->set(false));
+  if (contactor2_) keep(contactor2_->set(false));
+  if (pwm_) keep(pwm_->release());
+  return first;
+}
+
+std::vector<HwError> apply_safe_state(const GpioBoardConfig& c) {
+  std::vector<HwError> errors;
+  for (const auto* spec : {&c.contactor1, &c.contactor2}) {
+    if (!*spec) continue;
+    auto r = GpiodOutput::open(**spec, false);  // requested inactive: open
+    if (auto* e = std::get_if<HwError>(&r)) errors.push_back(*e);
+  }
+  if (c.pilot_disconnect) {
+    auto r = GpiodOutput::open(*c.pilot_disconnect, false);  // pilot connected, at +12 V below
+    if (auto* e = std::get_if<HwError>(&r)) errors.push_back(*e);
+  }
+  auto pwm = SysfsPwm::open(c.pwm);  // exported, enabled, 100 %: steady +12 V
+  if (auto* e = std::get_if<HwError>(&pwm)) errors.push_back(*e);
+  return errors;
+}
+
+}  // namespace evsed::hw

@@ -1,0 +1,117 @@
+// The only translation unit that talks to libgpiod.
+
+#include "evsed/hw/gpiod_line.hpp"
+
+#include <gpiod.h>
+
+#include <cerrno>
+#include <charconv>
+
+namespace evsed::hw {
+
+namespace {
+
+constexpr const char* kConsumer = "evsed";
+
+// Finds and opens the line; the chip stays open with it (gpiod_line_close_chip).
+std::variant<gpiod_line*, HwError> find_line(const LineSpec& spec) {
+  if (spec.chip.empty()) {
+    gpiod_line* line = gpiod_line_find(spec.name.c_str());
+    if (!line) return HwError{"GPIO line " + spec.name + " not found", errno ? errno : ENOENT};
+    return line;
+  }
+  gpiod_chip* chip = gpiod_chip_open_lookup(spec.chip.c_str());
+  if (!chip) return HwError{"GPIO chip " + spec.chip + " cannot be opened", errno};
+  gpiod_line* line = gpiod_chip_get_line(chip, static_cast<unsigned>(spec.offset));
+  if (!line) {
+    const int err = errno;
+    gpiod_chip_close(chip);
+    return HwError{"GPIO line " + spec.describe() + " does not exist", err};
+  }
+  return line;
+}
+
+int request_flags(const LineSpec& spec) { return spec.active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0; }
+
+}  // namespace
+
+std::string LineSpec::describe() const {
+  std::string s = active_low ? "!" : "";
+  return chip.empty() ? s + name : s + chip + ":" + std::to_string(offset);
+}
+
+std::optional<LineSpec> parse_line_spec(const std::string& text, std::string& error) {
+  if (text.empty()) return std::nullopt;
+  LineSpec spec;
+  std::string s = text;
+  if (s.front() == '!') {
+    spec.active_low = true;
+    s.erase(0, 1);
+  }
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos) {
+    spec.name = s;
+  } else {
+    spec.chip = s.substr(0, colon);
+    const std::string off = s.substr(colon + 1);
+    auto [p, ec] = std::from_chars(off.data(), off.data() + off.size(), spec.offset);
+    if (ec != std::errc{} || p != off.data() + off.size() || spec.offset < 0 || spec.chip.empty()) {
+      error = "'" + text + "' is not a line name or CHIP:OFFSET";
+      return std::nullopt;
+    }
+  }
+  if (spec.chip.empty() && spec.name.empty()) {
+    error = "'" + text + "' names no line";
+    return std::nullopt;
+  }
+  return spec;
+}
+
+std::variant<std::unique_ptr<GpiodOutput>, HwError> GpiodOutput::open(const LineSpec& spec, bool initial) {
+  auto found = find_line(spec);
+  if (auto* e = std::get_if<HwError>(&found)) return *e;
+  gpiod_line* line = std::get<gpiod_line*>(found);
+  gpiod_line_request_config cfg{kConsumer, GPIOD_LINE_REQUEST_DIRECTION_OUTPUT, request_flags(spec)};
+  if (gpiod_line_request(line, &cfg, initial ? 1 : 0) != 0) {
+    const int err = errno;
+    gpiod_line_close_chip(line);
+    return HwError{"request GPIO output " + spec.describe(), err};
+  }
+  return std::unique_ptr<GpiodOutput>(new GpiodOutput(line, spec.describe()));
+}
+
+GpiodOutput::~GpiodOutput() {
+  gpiod_line_release(line_);
+  gpiod_line_close_chip(line_);
+}
+
+HwResult GpiodOutput::set(bool active) {
+  if (gpiod_line_set_value(line_, active ? 1 : 0) != 0) return HwError{"set GPIO " + what_, errno};
+  return std::nullopt;
+}
+
+std::variant<std::unique_ptr<GpiodInput>, HwError> GpiodInput::open(const LineSpec& spec) {
+  auto found = find_line(spec);
+  if (auto* e = std::get_if<HwError>(&found)) return *e;
+  gpiod_line* line = std::get<gpiod_line*>(found);
+  gpiod_line_request_config cfg{kConsumer, GPIOD_LINE_REQUEST_DIRECTION_INPUT, request_flags(spec)};
+  if (gpiod_line_request(line, &cfg, 0) != 0) {
+    const int err = errno;
+    gpiod_line_close_chip(line);
+    return HwError{"request GPIO input " + spec.describe(), err};
+  }
+  return std::unique_ptr<GpiodInput>(new GpiodInput(line, spec.describe()));
+}
+
+GpiodInput::~GpiodInput() {
+  gpiod_line_release(line_);
+  gpiod_line_close_chip(line_);
+}
+
+HwValue<bool> GpiodInput::read() {
+  const int v = gpiod_line_get_value(line_);
+  if (v < 0) return HwError{"read GPIO " + what_, errno};
+  return v == 1;
+}
+
+}  // namespace evsed::hw

@@ -1,0 +1,100 @@
+"""The Debian package: built with dpkg-buildpackage, listed, linted, installed into a temporary root."""
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+SOURCE = os.environ.get("EVSED_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def run(*cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+class PackageTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="evsed-deb-")
+        out = os.path.join(cls.tmp.name, "out")
+        r = run(os.path.join(SOURCE, "scripts", "build-deb"), out, cwd=SOURCE)
+        if r.returncode != 0:
+            raise AssertionError("build-deb failed:\n" + r.stdout + r.stderr)
+        debs = [f for f in os.listdir(out) if f.startswith("evsed_") and f.endswith(".deb")]
+        assert len(debs) == 1, debs
+        cls.deb = os.path.join(out, debs[0])
+        cls.root = os.path.join(cls.tmp.name, "root")
+        r = run("dpkg", "-x", cls.deb, cls.root)
+        assert r.returncode == 0, r.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_contents(self):
+        listing = run("dpkg-deb", "-c", self.deb).stdout
+        for path in ("./usr/sbin/evsed", "./etc/evsed/evsed.toml", "./lib/systemd/system/evsed.service",
+                     "./usr/lib/sysusers.d/evsed.conf", "./usr/share/doc/evsed/README.md",
+                     "./usr/share/doc/evsed/installation.md", "./usr/share/doc/evsed/hardware.md",
+                     "./usr/share/man/man8/evsed.8.gz", "./usr/bin/evsed-meter-sim"):
+            self.assertIn(path, listing)
+
+    def test_control(self):
+        info = run("dpkg-deb", "-I", self.deb).stdout
+        self.assertRegex(info, r"Package: evsed")
+        depends = re.search(r"Depends: (.*)", info).group(1)
+        for lib in ("libgpiod2", "libmodbus5", "libpaho-mqttpp3-1", "libspdlog1.10", "libsystemd0", "libtomlplusplus3"):
+            self.assertIn(lib, depends)
+        conffiles = run("dpkg-deb", "-f", self.deb, "Conffiles").stdout or ""
+        ctrl = os.path.join(self.tmp.name, "ctrl")
+        run("dpkg-deb", "-e", self.deb, ctrl)
+        with open(os.path.join(ctrl, "conffiles")) as f:
+            self.assertIn("/etc/evsed/evsed.toml", f.read())
+        with open(os.path.join(ctrl, "postinst")) as f:
+            postinst = f.read()
+        self.assertIn("systemd-sysusers", postinst)
+        self.assertIn("deb-systemd-helper enable 'evsed.service'", postinst)
+        self.assertLess(postinst.index("systemd-sysusers"), postinst.index("deb-systemd-invoke"))
+        del conffiles
+
+    def test_lintian_is_clean(self):
+        r = run("lintian", "--fail-on", "error,warning", self.deb)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        tags = [line for line in r.stdout.splitlines() if re.match(r"^[EW]: ", line)]
+        self.assertEqual(tags, [])
+
+    def test_unit_verifies_and_is_hardened(self):
+        unit = os.path.join(self.root, "lib/systemd/system/evsed.service")
+        with open(unit) as f:
+            text = f.read().replace("/usr/sbin/evsed", os.path.join(self.root, "usr/sbin/evsed"))
+        copy = os.path.join(self.tmp.name, "evsed.service")
+        with open(copy, "w") as f:
+            f.write(text)
+        r = run("systemd-analyze", "verify", "--man=no", copy)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr.strip(), "")
+        r = run("systemd-analyze", "security", "--offline=yes", copy)
+        level = float(re.search(r"Overall exposure level for evsed.service: ([0-9.]+)", r.stdout).group(1))
+        print(f"systemd-analyze security: exposure {level}", file=sys.stderr)
+        self.assertLessEqual(level, 3.0, r.stdout)
+        for key in ("Type=notify", "WatchdogSec=", "ExecStopPost=", "Restart=on-failure", "User=evsed",
+                    "StateDirectory=evsed", "ConfigurationDirectory=evsed", "AmbientCapabilities=CAP_NET_BIND_SERVICE"):
+            self.assertIn(key, text)
+
+    def test_installed_tree(self):
+        binary = os.path.join(self.root, "usr/sbin/evsed")
+        self.assertTrue(os.access(binary, os.X_OK))
+        r = run(binary, "--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertTrue(r.stdout.startswith("evsed "))
+        # The shipped configuration is valid as installed.
+        r = run(binary, "--config", os.path.join(self.root, "etc/evsed/evsed.toml"), "--safe-state")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.root, "usr/lib/sysusers.d/evsed.conf")) as f:
+            self.assertRegex(f.read(), r"(?m)^u evsed ")
+
+
+if __name__ == "__main__":
+    unittest.main()
