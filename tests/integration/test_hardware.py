@@ -69,12 +69,14 @@ class FakeBoard:
                 continue
             exported = self.read(os.path.join(self.chip, "export"))
             if exported:
+                # The kernel's new directory appears complete: build it aside, then move it in.
                 d = os.path.join(self.chip, "pwm" + exported)
-                os.makedirs(d, exist_ok=True)
+                staging = os.path.join(self.root, "staging-pwm" + exported)
+                os.makedirs(staging, exist_ok=True)
                 for f in ("period", "duty_cycle", "enable"):
-                    if not os.path.exists(os.path.join(d, f)):
-                        self.write(os.path.join(d, f), "0")
-                self.write(os.path.join(d, "polarity"), "normal")
+                    self.write(os.path.join(staging, f), "0")
+                self.write(os.path.join(staging, "polarity"), "normal")
+                os.rename(staging, d)
                 self.write(os.path.join(self.chip, "export"), "")
             unexported = self.read(os.path.join(self.chip, "unexport"))
             if unexported:

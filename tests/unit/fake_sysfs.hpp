@@ -110,12 +110,13 @@ class FakeSysfs {
     while (!stop_) {
       const std::string exported = read(pwmchip() / "export");
       if (!exported.empty()) {
+        // The kernel's new directory appears complete: build it aside, then move it in.
         const auto dir = pwmchip() / ("pwm" + exported);
-        fs::create_directories(dir);
-        for (const char* f : {"period", "duty_cycle", "enable"}) {
-          if (!fs::exists(dir / f)) write(dir / f, "0");
-        }
-        if (!fs::exists(dir / "polarity")) write(dir / "polarity", "normal");
+        const auto staging = root_ / ("staging-pwm" + exported);
+        fs::create_directories(staging);
+        for (const char* f : {"period", "duty_cycle", "enable"}) write(staging / f, "0");
+        write(staging / "polarity", "normal");
+        fs::rename(staging, dir);
         write(pwmchip() / "export", "");
       }
       const std::string unexported = read(pwmchip() / "unexport");
