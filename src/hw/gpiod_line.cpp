@@ -31,7 +31,21 @@ std::variant<gpiod_line*, HwError> find_line(const LineSpec& spec) {
   return line;
 }
 
-int request_flags(const LineSpec& spec) { return spec.active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0; }
+// Finds the line and requests it for evsed in one direction.
+std::variant<gpiod_line*, HwError> request(const LineSpec& spec, int direction, int initial) {
+  auto found = find_line(spec);
+  if (auto* e = std::get_if<HwError>(&found)) return *e;
+  gpiod_line* line = std::get<gpiod_line*>(found);
+  const int flags = spec.active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0;
+  gpiod_line_request_config cfg{kConsumer, direction, flags};
+  if (gpiod_line_request(line, &cfg, initial) != 0) {
+    const int err = errno;
+    gpiod_line_close_chip(line);
+    const bool out = direction == GPIOD_LINE_REQUEST_DIRECTION_OUTPUT;
+    return HwError{std::string{"request GPIO "} + (out ? "output " : "input ") + spec.describe(), err};
+  }
+  return line;
+}
 
 }  // namespace
 
@@ -68,16 +82,9 @@ std::optional<LineSpec> parse_line_spec(const std::string& text, std::string& er
 }
 
 std::variant<std::unique_ptr<GpiodOutput>, HwError> GpiodOutput::open(const LineSpec& spec, bool initial) {
-  auto found = find_line(spec);
-  if (auto* e = std::get_if<HwError>(&found)) return *e;
-  gpiod_line* line = std::get<gpiod_line*>(found);
-  gpiod_line_request_config cfg{kConsumer, GPIOD_LINE_REQUEST_DIRECTION_OUTPUT, request_flags(spec)};
-  if (gpiod_line_request(line, &cfg, initial ? 1 : 0) != 0) {
-    const int err = errno;
-    gpiod_line_close_chip(line);
-    return HwError{"request GPIO output " + spec.describe(), err};
-  }
-  return std::unique_ptr<GpiodOutput>(new GpiodOutput(line, spec.describe()));
+  auto line = request(spec, GPIOD_LINE_REQUEST_DIRECTION_OUTPUT, initial ? 1 : 0);
+  if (auto* e = std::get_if<HwError>(&line)) return *e;
+  return std::unique_ptr<GpiodOutput>(new GpiodOutput(std::get<gpiod_line*>(line), spec.describe()));
 }
 
 GpiodOutput::~GpiodOutput() {
@@ -91,16 +98,9 @@ HwResult GpiodOutput::set(bool active) {
 }
 
 std::variant<std::unique_ptr<GpiodInput>, HwError> GpiodInput::open(const LineSpec& spec) {
-  auto found = find_line(spec);
-  if (auto* e = std::get_if<HwError>(&found)) return *e;
-  gpiod_line* line = std::get<gpiod_line*>(found);
-  gpiod_line_request_config cfg{kConsumer, GPIOD_LINE_REQUEST_DIRECTION_INPUT, request_flags(spec)};
-  if (gpiod_line_request(line, &cfg, 0) != 0) {
-    const int err = errno;
-    gpiod_line_close_chip(line);
-    return HwError{"request GPIO input " + spec.describe(), err};
-  }
-  return std::unique_ptr<GpiodInput>(new GpiodInput(line, spec.describe()));
+  auto line = request(spec, GPIOD_LINE_REQUEST_DIRECTION_INPUT, 0);
+  if (auto* e = std::get_if<HwError>(&line)) return *e;
+  return std::unique_ptr<GpiodInput>(new GpiodInput(std::get<gpiod_line*>(line), spec.describe()));
 }
 
 GpiodInput::~GpiodInput() {
