@@ -211,7 +211,7 @@ Config parse_root(const toml::table& root) {
       "\"sim\", \"gpio\"");
   hw::GpioBoardConfig& g = c.gpio;
   if (auto v = board.string("sysfs_root")) g.sysfs_root = g.pwm.sysfs_root = g.adc.sysfs_root = *v;
-  if (auto v = board.string("dev_root")) g.adc.dev_root = *v;
+  if (auto v = board.string("dev_root")) g.dev_root = g.adc.dev_root = *v;
   board.integer("pwm_chip", {"pwm_chip", 0, 63}, g.pwm.chip);
   board.integer("pwm_channel", {"pwm_channel", 0, 63}, g.pwm.channel);
   board.boolean("pwm_inverted", g.pwm.inverted);

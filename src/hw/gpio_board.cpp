@@ -10,10 +10,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-template <class T>
-std::variant<std::unique_ptr<DigitalOut>, HwError> output(const std::optional<LineSpec>& spec, bool initial) {
+std::variant<std::unique_ptr<DigitalOut>, HwError> output(const std::optional<LineSpec>& spec, bool initial,
+                                                          const std::string& dev_root) {
   if (!spec) return std::unique_ptr<DigitalOut>{};
-  auto r = GpiodOutput::open(*spec, initial);
+  auto r = GpiodOutput::open(*spec, initial, dev_root);
   if (auto* e = std::get_if<HwError>(&r)) return *e;
   return std::unique_ptr<DigitalOut>{std::move(std::get<std::unique_ptr<GpiodOutput>>(r))};
 }
@@ -72,21 +72,21 @@ std::variant<std::unique_ptr<GpioBoard>, HwError> GpioBoard::open(const GpioBoar
   // Contactors first, and open: whatever fails later, nothing is switched on.
   for (auto [spec, into] : {std::pair{&c.contactor1, &b->contactor1_}, std::pair{&c.contactor2, &b->contactor2_},
                             std::pair{&c.pilot_disconnect, &b->pilot_disconnect_}, std::pair{&c.led, &b->led_}}) {
-    auto r = output<GpiodOutput>(*spec, false);
+    auto r = output(*spec, false, c.dev_root);
     if (auto* e = std::get_if<HwError>(&r)) return *e;
     *into = std::move(std::get<std::unique_ptr<DigitalOut>>(r));
   }
   if (c.lock_a && c.lock_b) {
     auto lock = std::make_unique<Lock>();
     for (auto [spec, into] : {std::pair{&c.lock_a, &lock->a}, std::pair{&c.lock_b, &lock->b}}) {
-      auto r = output<GpiodOutput>(*spec, true);
+      auto r = output(*spec, true, c.dev_root);
       if (auto* e = std::get_if<HwError>(&r)) return *e;
       *into = std::move(std::get<std::unique_ptr<DigitalOut>>(r));
     }
     b->lock_ = std::move(lock);
   }
   if (c.rcm) {
-    auto r = GpiodInput::open(*c.rcm);
+    auto r = GpiodInput::open(*c.rcm, c.dev_root);
     if (auto* e = std::get_if<HwError>(&r)) return *e;
     b->rcm_ = std::move(std::get<std::unique_ptr<GpiodInput>>(r));
   }
@@ -140,11 +140,11 @@ std::vector<HwError> apply_safe_state(const GpioBoardConfig& c) {
   std::vector<HwError> errors;
   for (const auto* spec : {&c.contactor1, &c.contactor2}) {
     if (!*spec) continue;
-    auto r = GpiodOutput::open(**spec, false);  // requested inactive: open
+    auto r = GpiodOutput::open(**spec, false, c.dev_root);  // requested inactive: open
     if (auto* e = std::get_if<HwError>(&r)) errors.push_back(*e);
   }
   if (c.pilot_disconnect) {
-    auto r = GpiodOutput::open(*c.pilot_disconnect, false);  // pilot connected, at +12 V below
+    auto r = GpiodOutput::open(*c.pilot_disconnect, false, c.dev_root);  // pilot connected, at +12 V below
     if (auto* e = std::get_if<HwError>(&r)) errors.push_back(*e);
   }
   auto pwm = SysfsPwm::open(c.pwm);  // exported, enabled, 100 %: steady +12 V

@@ -1,6 +1,8 @@
-// The only translation unit that talks to libgpiod.
+// The GPIO lines through libgpiod 1.6 (Debian 12): the only translation unit
+// that talks to that API (gpiod_line_v2.cpp is its v2 twin).
 
 #include "evsed/hw/gpiod_line.hpp"
+#include "evsed/hw/library_version.hpp"
 
 #include <gpiod.h>
 
@@ -81,7 +83,9 @@ std::optional<LineSpec> parse_line_spec(const std::string& text, std::string& er
   return spec;
 }
 
-std::variant<std::unique_ptr<GpiodOutput>, HwError> GpiodOutput::open(const LineSpec& spec, bool initial) {
+// v1 finds chips and names itself (gpiod_chip_open_lookup, gpiod_line_find).
+std::variant<std::unique_ptr<GpiodOutput>, HwError> GpiodOutput::open(const LineSpec& spec, bool initial,
+                                                                      const std::string& /*dev_root*/) {
   auto line = request(spec, GPIOD_LINE_REQUEST_DIRECTION_OUTPUT, initial ? 1 : 0);
   if (auto* e = std::get_if<HwError>(&line)) return *e;
   return std::unique_ptr<GpiodOutput>(new GpiodOutput(std::get<gpiod_line*>(line), spec.describe()));
@@ -97,7 +101,8 @@ HwResult GpiodOutput::set(bool active) {
   return std::nullopt;
 }
 
-std::variant<std::unique_ptr<GpiodInput>, HwError> GpiodInput::open(const LineSpec& spec) {
+std::variant<std::unique_ptr<GpiodInput>, HwError> GpiodInput::open(const LineSpec& spec,
+                                                                    const std::string& /*dev_root*/) {
   auto line = request(spec, GPIOD_LINE_REQUEST_DIRECTION_INPUT, 0);
   if (auto* e = std::get_if<HwError>(&line)) return *e;
   return std::unique_ptr<GpiodInput>(new GpiodInput(std::get<gpiod_line*>(line), spec.describe()));
@@ -113,5 +118,7 @@ HwValue<bool> GpiodInput::read() {
   if (v < 0) return HwError{"read GPIO " + what_, errno};
   return v == 1;
 }
+
+std::string libgpiod_version() { return gpiod_version_string(); }
 
 }  // namespace evsed::hw

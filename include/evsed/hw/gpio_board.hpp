@@ -18,6 +18,7 @@ namespace evsed::hw {
 
 struct GpioBoardConfig {
   std::string sysfs_root = "/sys";
+  std::string dev_root = "/dev";  // gpiochip devices (the ADC's buffer device: adc.dev_root)
   SysfsPwmConfig pwm;
   IioAdcConfig adc;
   int proximity_channel = 1;   // ADC channel of the PP divider; -1: none

@@ -1,7 +1,8 @@
 #pragma once
-// GPIO lines through libgpiod (the v1.6 API Debian 12 ships), found by line
-// name ("GPIO17") or by chip and offset ("gpiochip0:17"); a leading '!' makes a
-// line active-low.
+// GPIO lines through libgpiod, found by line name ("GPIO17") or by chip and
+// offset ("gpiochip0:17"); a leading '!' makes a line active-low. Two
+// implementations: the v1.6 API (Debian 12) and the v2 API (Debian 13), chosen
+// at configure time from the version pkg-config reports.
 
 #include <memory>
 #include <optional>
@@ -27,7 +28,9 @@ std::optional<LineSpec> parse_line_spec(const std::string& s, std::string& error
 
 class GpiodOutput final : public DigitalOut {
  public:
-  static std::variant<std::unique_ptr<GpiodOutput>, HwError> open(const LineSpec& spec, bool initial);
+  // `dev_root`: where the gpiochip devices are (v2 walks them to find a name).
+  static std::variant<std::unique_ptr<GpiodOutput>, HwError> open(const LineSpec& spec, bool initial,
+                                                                  const std::string& dev_root = "/dev");
   ~GpiodOutput() override;
   HwResult set(bool active) override;
 
@@ -39,7 +42,8 @@ class GpiodOutput final : public DigitalOut {
 
 class GpiodInput final : public DigitalIn {
  public:
-  static std::variant<std::unique_ptr<GpiodInput>, HwError> open(const LineSpec& spec);
+  static std::variant<std::unique_ptr<GpiodInput>, HwError> open(const LineSpec& spec,
+                                                                 const std::string& dev_root = "/dev");
   ~GpiodInput() override;
   HwValue<bool> read() override;
 
