@@ -7,7 +7,7 @@ BUILD_TYPE ?= Release
 LISTEN     ?= 127.0.0.1:8080
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build run test test-asan fuzz deb clean
+.PHONY: all deps configure build run test test-asan fuzz deb test-debian13 deb-arm64 clean
 
 all: build
 
@@ -55,5 +55,13 @@ fuzz: deps
 deb:
 	@scripts/build-deb build-deb
 
+# The same test suite on Debian 13 (trixie), in a debootstrap chroot (root needed).
+test-debian13:
+	@scripts/debian13 test
+
+# An arm64 .deb, cross-built in the Debian 13 chroot; its unit tests run under qemu.
+deb-arm64:
+	@scripts/debian13 deb-arm64
+
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR) build-deb
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR) build-deb build-deb-arm64 build-trixie*
