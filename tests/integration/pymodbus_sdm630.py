@@ -10,7 +10,13 @@ import sys
 
 from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
 from pymodbus.server import StartSerialServer
-from pymodbus.transaction import ModbusRtuFramer
+
+try:  # pymodbus 3.0 (Debian 12)
+    from pymodbus.transaction import ModbusRtuFramer as RTU
+except ImportError:  # pymodbus 3.8 (Debian 13)
+    from pymodbus import FramerType
+
+    RTU = FramerType.RTU
 
 
 def words(value):
@@ -29,11 +35,14 @@ def main():
     registers[0x0034:0x0036] = words(p1 + p2 + p3)
     registers[0x0048:0x004A] = words(imp)
     registers[0x004A:0x004C] = words(exp)
-    store = ModbusSlaveContext(ir=ModbusSequentialDataBlock(0, registers), zero_mode=True)
+    try:
+        store = ModbusSlaveContext(ir=ModbusSequentialDataBlock(0, registers), zero_mode=True)
+    except TypeError:  # pymodbus >= 3.7 always adds one to the PDU address
+        store = ModbusSlaveContext(ir=ModbusSequentialDataBlock(0, [0] + registers))
     context = ModbusServerContext(slaves={address: store}, single=False)
     print("ready", flush=True)
-    StartSerialServer(context=context, framer=ModbusRtuFramer, port=port, baudrate=9600, bytesize=8,
-                      parity="N", stopbits=1, timeout=0.05, ignore_missing_slaves=True)
+    StartSerialServer(context=context, framer=RTU, port=port, baudrate=9600, bytesize=8, parity="N", stopbits=1,
+                      ignore_missing_slaves=True)
 
 
 if __name__ == "__main__":

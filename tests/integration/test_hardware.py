@@ -44,6 +44,8 @@ class FakeBoard:
         self.write(os.path.join(self.iio, "in_voltage1_raw"), "0")
         self.write(os.path.join(self.iio, "in_voltage_scale"), "0.805664062")
         self.write(os.path.join(self.sys, "class/thermal/thermal_zone0/temp"), "31000")
+        os.makedirs(os.path.join(self.root, "dev"))
+        self.write(os.path.join(self.root, "dev", "gpiochip0"), "")  # libgpiod 2 walks the chips it finds here
         for name, offset in LINES.items():
             self.write(os.path.join(self.gpio, "names", name), f"gpiochip0:{offset}")
             self.write(os.path.join(self.gpio, "gpiochip0", str(offset)), "1")  # as if left on

@@ -64,7 +64,9 @@ class Client:
     def __init__(self, port, topics=("#",)):
         self.messages = []
         self.lock = threading.Lock()
-        self.client = paho.Client(client_id=f"test-{time.monotonic_ns()}", clean_session=True)
+        # paho-mqtt 2 (Debian 13) asks which callback signatures we use: 1.x's.
+        api = {"callback_api_version": paho.CallbackAPIVersion.VERSION1} if hasattr(paho, "CallbackAPIVersion") else {}
+        self.client = paho.Client(client_id=f"test-{time.monotonic_ns()}", clean_session=True, **api)
         self.client.on_message = self._on_message
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *a: subscribed.set()
