@@ -7,7 +7,7 @@ BUILD_TYPE ?= Release
 LISTEN     ?= 127.0.0.1:8080
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build run test test-asan fuzz deb test-debian13 deb-arm64 clean
+.PHONY: all deps configure build run test test-asan fuzz deb test-debian13 test-debian13-unit deb-arm64 clean
 
 all: build
 
@@ -58,6 +58,10 @@ deb:
 # The same test suite on Debian 13 (trixie), in a debootstrap chroot (root needed).
 test-debian13:
 	@scripts/debian13 test
+
+# Only the Debian 13 build and its unit tests: the part CI runs.
+test-debian13-unit:
+	@scripts/debian13 unit
 
 # An arm64 .deb, cross-built in the Debian 13 chroot; its unit tests run under qemu.
 deb-arm64:
