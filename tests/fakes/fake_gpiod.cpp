@@ -6,12 +6,12 @@
 // so tests can read what evsed drives and set what it reads.
 
 #include <gpiod.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <fstream>
 #include <string>
+
+#include "fake_gpio_files.hpp"
 
 struct gpiod_chip {
   std::string name;
@@ -26,18 +26,13 @@ struct gpiod_line {
 
 namespace {
 
-std::string root() {
-  const char* r = std::getenv("EVSED_FAKE_GPIO");
-  return r ? r : "/nonexistent";
-}
+using fake_gpio::exists;
+using fake_gpio::root;
 
-std::string line_file(const gpiod_line* l) { return root() + "/" + l->chip->name + "/" + std::to_string(l->offset); }
-
-bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
+std::string line_file(const gpiod_line* l) { return fake_gpio::level_file(l->chip->name, l->offset); }
 
 void write_level(const gpiod_line* l, int logical) {
-  const int physical = l->active_low ? !logical : logical;
-  std::ofstream(line_file(l)) << physical << "\n";
+  fake_gpio::write_level(l->chip->name, l->offset, l->active_low, logical != 0);
 }
 
 }  // namespace
@@ -47,13 +42,8 @@ extern "C" {
 const char* gpiod_version_string(void) { return "1.6.3 (fake)"; }
 
 struct gpiod_chip* gpiod_chip_open_lookup(const char* descr) {
-  std::string name = descr;
-  if (auto slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
-  if (!exists(root() + "/" + name)) {
-    errno = ENOENT;
-    return nullptr;
-  }
-  return new gpiod_chip{name};
+  auto name = fake_gpio::chip_named(descr);
+  return name ? new gpiod_chip{*name} : nullptr;
 }
 
 void gpiod_chip_close(struct gpiod_chip* chip) { delete chip; }

@@ -5,7 +5,6 @@
 
 #include <dirent.h>
 #include <gpiod.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -13,6 +12,8 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include "fake_gpio_files.hpp"
 
 struct gpiod_chip {
   std::string name;
@@ -41,15 +42,11 @@ struct gpiod_line_request {
 
 namespace {
 
-std::string root() {
-  const char* r = std::getenv("EVSED_FAKE_GPIO");
-  return r ? r : "/nonexistent";
-}
-std::string value_file(const std::string& chip, unsigned offset) { return root() + "/" + chip + "/" + std::to_string(offset); }
-bool exists(const std::string& p) { return ::access(p.c_str(), F_OK) == 0; }
+using fake_gpio::exists;
+using fake_gpio::root;
 
 void write_level(const std::string& chip, unsigned offset, const gpiod_line_settings& s, bool active) {
-  std::ofstream(value_file(chip, offset)) << (s.active_low ? !active : active) << "\n";
+  fake_gpio::write_level(chip, offset, s.active_low, active);
 }
 
 }  // namespace
@@ -59,13 +56,8 @@ extern "C" {
 const char* gpiod_api_version(void) { return "2.2 (fake)"; }
 
 struct gpiod_chip* gpiod_chip_open(const char* path) {
-  std::string name = path;
-  if (auto slash = name.rfind('/'); slash != std::string::npos) name = name.substr(slash + 1);
-  if (!exists(root() + "/" + name)) {
-    errno = ENOENT;
-    return nullptr;
-  }
-  return new gpiod_chip{name};
+  auto name = fake_gpio::chip_named(path);
+  return name ? new gpiod_chip{*name} : nullptr;
 }
 
 void gpiod_chip_close(struct gpiod_chip* chip) { delete chip; }
@@ -131,7 +123,7 @@ struct gpiod_line_request* gpiod_chip_request_lines(struct gpiod_chip* chip, str
                                                     struct gpiod_line_config* c) {
   auto* req = new gpiod_line_request{chip->name, c->lines};
   for (const auto& [offset, s] : c->lines) {
-    if (!exists(value_file(chip->name, offset))) {
+    if (!exists(fake_gpio::level_file(chip->name, offset))) {
       delete req;
       errno = EINVAL;
       return nullptr;
@@ -153,7 +145,7 @@ int gpiod_line_request_set_value(struct gpiod_line_request* r, unsigned int offs
 
 enum gpiod_line_value gpiod_line_request_get_value(struct gpiod_line_request* r, unsigned int offset) {
   auto it = r->lines.find(offset);
-  std::ifstream in(value_file(r->chip, offset));
+  std::ifstream in(fake_gpio::level_file(r->chip, offset));
   int physical = 0;
   if (it == r->lines.end() || !(in >> physical)) {
     errno = EIO;
