@@ -196,19 +196,19 @@ class PublishTest(MqttCase):
         finally:
             late.close()
 
-    def test_changes_are_published_within_a_second(self):
+    def test_changes_are_published_on_change(self):
         self.client.clear()
         self.http.post("/simulator?ev=B")
-        start = time.monotonic()
+        # On change, not only with the periodic republish (10 s).
         self.assertTrue(self.client.wait_for(f"{PREFIX}/StateID", "B", 3))
-        self.assertLess(time.monotonic() - start, 2.0)
         self.assertTrue(self.client.wait_for(f"{PREFIX}/EVPlugState", "Connected", 2))
 
     def test_discovery_payloads(self):
-        self.assertTrue(self.client.wait_for(f"homeassistant/select/{PREFIX}-Mode/config", timeout=5))
-        time.sleep(0.5)
-        disc = [(t, p) for t, p, r in self.client.seen() if t.startswith("homeassistant/") and p]
-        self.assertGreater(len(disc), 20)
+        def announced():
+            return [(t, p) for t, p, r in self.client.seen() if t.startswith("homeassistant/") and p]
+
+        self.assertTrue(wait_until(lambda: len(announced()) > 20, 5), announced())
+        disc = announced()
         unique = set()
         for topic, payload in disc:
             j = json.loads(payload)
@@ -370,7 +370,11 @@ class ConnectionTest(MqttCase):
             other.close()
 
     def test_discovery_can_be_turned_off(self):
+        self.evsed.stop()
         self.evsed.close()
+        # The first instance's last word; what it announced before can no longer
+        # be on its way to our client after this.
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/connected", "offline", 5))
         self.client.clear()
         self.evsed = Evsed(config_text=config(self.broker.port, extra="discovery = false"))
         self.evsed.wait_ready()
