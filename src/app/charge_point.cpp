@@ -33,13 +33,7 @@ ChargePoint::ChargePoint(core::Settings settings, hw::Board& board, sim::World* 
 
 void ChargePoint::pilot_period(core::TimePoint now) {
   if (world_) world_->step(now);
-  auto rcm = board_.read_rcm_fault();
-  if (auto* e = std::get_if<hw::HwError>(&rcm)) {
-    report_board(*e, now);
-  } else if (const bool fault = std::get<bool>(rcm); fault != last_rcm_) {
-    last_rcm_ = fault;
-    execute(controller_.handle(core::RcmInput{fault}, now), now);
-  }
+  read_inputs(now);
   auto sample = board_.sample_pilot(now);
   if (auto* e = std::get_if<hw::HwError>(&sample)) {
     report_board(*e, now);
@@ -47,6 +41,33 @@ void ChargePoint::pilot_period(core::TimePoint now) {
   }
   last_pilot_sample_ = now;
   execute(controller_.handle(std::get<core::PilotSample>(sample), now), now);
+}
+
+// The digital inputs, once per pilot period; the controller hears of changes only.
+void ChargePoint::read_inputs(core::TimePoint now) {
+  auto rcm = board_.read_rcm_fault();
+  if (auto* e = std::get_if<hw::HwError>(&rcm)) {
+    report_board(*e, now);
+  } else if (const bool fault = std::get<bool>(rcm); fault != last_rcm_) {
+    last_rcm_ = fault;
+    execute(controller_.handle(core::RcmInput{fault}, now), now);
+  }
+  auto sw = board_.read_switch();
+  if (auto* e = std::get_if<hw::HwError>(&sw)) {
+    report_board(*e, now);
+  } else if (const auto& closed = std::get<std::optional<bool>>(sw)) {
+    if (auto level = switch_debouncer_.feed(*closed)) {
+      log_->info("external switch {}", *level ? "closed" : "open");
+      execute(controller_.handle(core::SwitchInput{*level}, now), now);
+    }
+  }
+  auto lock = board_.read_lock_feedback();
+  if (auto* e = std::get_if<hw::HwError>(&lock)) {
+    report_board(*e, now);
+  } else if (const auto& locked = std::get<std::optional<bool>>(lock); locked && locked != last_lock_feedback_) {
+    last_lock_feedback_ = locked;
+    execute(controller_.handle(core::LockFeedback{*locked}, now), now);
+  }
 }
 
 void ChargePoint::housekeeping(core::TimePoint now, core::LocalTime local_now) {
@@ -91,6 +112,7 @@ hw::HwResult ChargePoint::shutdown(core::TimePoint now) {
 void ChargePoint::execute(const core::Commands& c, core::TimePoint now) {
   report_board(board_.apply(c.outputs), now);
   if (c.settings_changed && settings_changed_) settings_changed_();
+  if (c.custom_button != core::CustomButtonAction::None && custom_button_) custom_button_(c.custom_button);
   log_changes();
 }
 

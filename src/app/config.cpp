@@ -200,7 +200,7 @@ Config parse_root(const toml::table& root) {
                 {"kind", "sysfs_root", "dev_root", "pwm_chip", "pwm_channel", "pwm_inverted", "adc_device",
                  "adc_channel", "adc_sampling_frequency", "adc_samples_per_window", "pilot_gain", "pilot_offset",
                  "proximity_channel", "thermal_zone", "contactor1", "contactor2", "pilot_disconnect", "lock_a",
-                 "lock_b", "rcm", "led"});
+                 "lock_b", "lock_feedback", "rcm", "switch", "led"});
   board.choice(
       "kind", c.board,
       [](std::string_view s) -> std::optional<BoardKind> {
@@ -228,15 +228,20 @@ Config parse_root(const toml::table& root) {
   board.line("pilot_disconnect", g.pilot_disconnect);
   board.line("lock_a", g.lock_a);
   board.line("lock_b", g.lock_b);
+  board.line("lock_feedback", g.lock_feedback);
   board.line("rcm", g.rcm);
+  board.line("switch", g.external_switch);
   board.line("led", g.led);
+  if (g.lock_a.has_value() != g.lock_b.has_value() || (g.lock_feedback && !g.lock_a)) {
+    throw ConfigError{"board.lock_a and board.lock_b drive the lock together: set both (and lock_feedback only with them)"};
+  }
   if (c.board == BoardKind::Gpio && !g.contactor1) {
     throw ConfigError{"board.contactor1 is required for the gpio board (the main contactor's line)"};
   }
 
   Section evse(subtable(root, "evse"), "evse",
                {"config", "current_min", "current_max", "current_main", "current_max_circuit", "enable_C2", "max_temp",
-                "rcmon", "lock"});
+                "rcmon", "lock", "switch"});
   evse.choice("config", st.cable, core::cable_config_from_name, "\"Socket\", \"Fixed\"");
   int v = st.min_current.value();
   evse.integer("current_min", core::ranges::kCurrentMin, v);
@@ -255,6 +260,10 @@ Config parse_root(const toml::table& root) {
   evse.integer("max_temp", core::ranges::kMaxTemp, st.max_temp_c);
   evse.boolean("rcmon", st.rcm_enabled);
   evse.choice("lock", st.lock, core::lock_type_from_name, "\"Disabled\", \"Solenoid\", \"Motor\"");
+  g.lock_feedback_high_when_locked = st.lock == core::LockType::Motor;
+  evse.choice("switch", st.external_switch, core::switch_function_from_name,
+              "\"Disabled\", \"Access B\", \"Access S\", \"Sma-Sol B\", \"Sma-Sol S\", \"Grid Relay\", "
+              "\"Custom B\", \"Custom S\"");
   if (st.min_current > st.max_current) {
     throw ConfigError{"evse.current_min = " + std::to_string(st.min_current.value()) +
                       " is not allowed (allowed: at most evse.current_max = " +

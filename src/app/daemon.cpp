@@ -158,6 +158,10 @@ class Daemon final : public http::RestBackend, public mqtt::MqttBackend {
     settings_dirty_ = !loaded.found || loaded.problem.has_value();
     cp_->on_settings_changed([this] { settings_dirty_ = true; });
     cp_->on_mains_reading([this](const core::MeterReading& r) { power_.record(local_now(), mains_power_w(r)); });
+    cp_->on_custom_button([this](core::CustomButtonAction a) {
+      panel_.custom_button = a == core::CustomButtonAction::Toggle ? !panel_.custom_button
+                                                                    : a == core::CustomButtonAction::On;
+    });
 
     start_meter_poller();
     configure_mqtt();

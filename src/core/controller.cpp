@@ -31,10 +31,18 @@ Controller::Controller(Settings settings, TimePoint now) : settings_(std::move(s
 Commands Controller::handle(const Event& event, TimePoint now) {
   if (!shut_down_) {
     std::visit([&](const auto& e) { on(e, now); }, event);
-    if (!shut_down_) expire_timers(now);
+    if (!shut_down_) {
+      check_long_press(now);
+      expire_timers(now);
+    }
   }
-  Commands c{outputs(), settings_changed_};
+  return take_commands();
+}
+
+Commands Controller::take_commands() {
+  Commands c{outputs(), settings_changed_, custom_button_};
   settings_changed_ = false;
+  custom_button_ = CustomButtonAction::None;
   return c;
 }
 
@@ -64,8 +72,7 @@ Outputs Controller::outputs() const {
     default:
       break;
   }
-  const bool lock_used = settings_.cable == CableConfig::Socket && settings_.lock != LockType::Disabled;
-  if (lock_used && (state_ != ChargeState::A || settings_.cable_lock)) o.lock = LockPosition::Locked;
+  if (lock_used() && (state_ != ChargeState::A || settings_.cable_lock)) o.lock = LockPosition::Locked;
   return o;
 }
 
@@ -148,7 +155,7 @@ void Controller::step_state_machine(const PilotReading& r, TimePoint now) {
           if (r.diode_missing && pwm_started_) raise(ErrorFlag::DiodeFault, now);
           break;
         }
-        if (!ok_to_go(now)) break;
+        if (!ok_to_go(now) || !lock_confirmed()) break;
         if (ev_meter_ && ev_meter_->import_energy) {
           session_start_energy_ = WattHours{ev_meter_->import_energy->value -
                                             ev_meter_->export_energy.value_or(WattHours{}).value};
@@ -333,6 +340,13 @@ void Controller::raise(ErrorFlag f, TimePoint now) {
   power_unavailable(now);
 }
 
+bool Controller::lock_used() const {
+  return settings_.cable == CableConfig::Socket && settings_.lock != LockType::Disabled;
+}
+
+// Without a feedback line the lock is trusted, as SmartEVSE trusts it.
+bool Controller::lock_confirmed() const { return !lock_used() || lock_feedback_.value_or(true); }
+
 bool Controller::ok_to_go(TimePoint now) const {
   return !errors_.any() && !(charge_delay_.running() && !charge_delay_.expired(now)) &&
          settings_.access == AccessStatus::On;
@@ -444,6 +458,68 @@ void Controller::on(const RcmInput& e, TimePoint now) {
   }
 }
 
+// control-logic.md §6.2. Buttons act on the press (edge), switches on their
+// position, including the first one the board reports.
+void Controller::on(const SwitchInput& e, TimePoint now) {
+  const std::optional<bool> before = switch_closed_;
+  switch_closed_ = e.closed;
+  const bool pressed = before && !*before && e.closed;
+  const bool released = before && *before && !e.closed;
+  if (before && *before == e.closed) return;
+  if (pressed) {
+    switch_pressed_at_ = now;
+    long_press_handled_ = false;
+    on(AcknowledgeFaults{}, now);
+  }
+  switch (settings_.external_switch) {
+    case SwitchFunction::Disabled:
+      if (pressed && state_ == ChargeState::C) set_state(ChargeState::C1, now);
+      break;
+    case SwitchFunction::AccessButton:
+      if (pressed) set_access(settings_.access == AccessStatus::On ? AccessStatus::Off : AccessStatus::On, now);
+      break;
+    case SwitchFunction::AccessSwitch:
+      set_access(e.closed ? AccessStatus::On : AccessStatus::Off, now);
+      break;
+    case SwitchFunction::SmartSolarButton:
+      if (released && !long_press_handled_ && settings_.mode != ChargeMode::Normal && settings_.has_mains_meter) {
+        set_mode(settings_.mode == ChargeMode::Smart ? ChargeMode::Solar : ChargeMode::Smart, now);
+        errors_.clear(ErrorFlag::Less6A);
+        solar_stop_.stop();
+        max_sum_mains_.stop();
+      }
+      if (released) switch_pressed_at_.reset();
+      break;
+    case SwitchFunction::SmartSolarSwitch:
+      if (settings_.access != AccessStatus::On || !settings_.has_mains_meter) break;
+      if (e.closed && settings_.mode == ChargeMode::Solar) set_mode(ChargeMode::Smart, now);
+      if (!e.closed && settings_.mode == ChargeMode::Smart) set_mode(ChargeMode::Solar, now);
+      break;
+    case SwitchFunction::GridRelay:
+      regulate(false, now);  // an opened relay lowers the offer now, not at the next cycle
+      break;
+    case SwitchFunction::CustomButton:
+      if (pressed) custom_button_ = CustomButtonAction::Toggle;
+      break;
+    case SwitchFunction::CustomSwitch:
+      custom_button_ = e.closed ? CustomButtonAction::On : CustomButtonAction::Off;
+      break;
+  }
+}
+
+void Controller::check_long_press(TimePoint now) {
+  if (settings_.external_switch != SwitchFunction::SmartSolarButton || !switch_pressed_at_ || long_press_handled_) return;
+  if (now - *switch_pressed_at_ < timing::kSwitchLongPress) return;
+  long_press_handled_ = true;
+  if (state_ == ChargeState::C) set_state(ChargeState::C1, now);  // C1 entry sets the 15 s charge delay
+}
+
+void Controller::on(const LockFeedback& e, TimePoint now) {
+  lock_feedback_ = e.locked;
+  // The socket must stay locked while it carries current.
+  if (!e.locked && lock_used() && state_ == ChargeState::C) set_state(ChargeState::C1, now);
+}
+
 void Controller::on(const BoardFault& e, TimePoint now) {
   if (e.active) {
     errors_.set(ErrorFlag::HardwareFault);
@@ -509,6 +585,8 @@ BalanceContext Controller::balance_context(TimePoint now) const {
   ctx.own_state_b = state_ == ChargeState::B;
   ctx.own_state_c = state_ == ChargeState::C;
   ctx.switch_to_1p_pending = phase_request_ == 1;
+  // Until the input is known, assume the relay is open: the lower limit.
+  ctx.grid_relay_open = settings_.external_switch == SwitchFunction::GridRelay && !switch_closed_.value_or(false);
   return ctx;
 }
 
@@ -837,8 +915,7 @@ PatchResult Controller::apply(const SettingsPatch& p, TimePoint now) {
   // New limits act now, not at the next cycle.
   regulate(false, now);
   expire_timers(now);
-  result.commands = {outputs(), settings_changed_};
-  settings_changed_ = false;
+  result.commands = take_commands();
   return result;
 }
 
@@ -861,6 +938,9 @@ CurrentLimiter Controller::limiter(TimePoint now) const {
     return CurrentLimiter::ChargeDelay;
   }
   if (!drives_pwm(state_)) return CurrentLimiter::None;
+  if (state_ == ChargeState::B && car_connected_ && pilot_level_ == PilotLevel::V6 && !lock_confirmed()) {
+    return CurrentLimiter::Lock;
+  }
   if (increase_held_) return CurrentLimiter::RateLimit;
   if (calc_limiter_ == CurrentLimiter::MaxCurrent || state_ == ChargeState::B) {
     if (override_current_.value() != 0) return CurrentLimiter::Override;
@@ -933,6 +1013,8 @@ Status Controller::status(TimePoint now) const {
   }
   s.temperature_c = temperature_c_;
   s.rcm_input = rcm_input_;
+  s.switch_closed = switch_closed_;
+  if (lock_used()) s.lock_locked = lock_feedback_;
   s.effective_max_sum_mains = effective_max_sum_mains(settings_, local_now_);
   s.settings = settings_;
   return s;

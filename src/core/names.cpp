@@ -85,6 +85,7 @@ std::string_view to_string(CurrentLimiter l) {
     case CurrentLimiter::Temperature: return "temperature";
     case CurrentLimiter::Error: return "error";
     case CurrentLimiter::ChargeDelay: return "charge_delay";
+    case CurrentLimiter::Lock: return "lock";
   }
   return "none";
 }

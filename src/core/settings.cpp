@@ -13,6 +13,8 @@ constexpr std::array<std::string_view, 5> kEnableC2Names{"Not present", "Always 
                                                          "Auto"};
 constexpr std::array<std::string_view, 2> kCableNames{"Socket", "Fixed"};
 constexpr std::array<std::string_view, 3> kLockNames{"Disabled", "Solenoid", "Motor"};
+constexpr std::array<std::string_view, 8> kSwitchNames{"Disabled",  "Access B",   "Access S", "Sma-Sol B",
+                                                     "Sma-Sol S", "Grid Relay", "Custom B", "Custom S"};
 constexpr std::array<std::string_view, 4> kCapacityNames{"Disabled", "Fixed", "Interval", "Flanders"};
 
 template <typename E, std::size_t N>
@@ -55,6 +57,10 @@ std::string_view to_string(EnableC2 c) { return name_of(kEnableC2Names, c); }
 std::string_view to_string(CableConfig c) { return name_of(kCableNames, c); }
 std::string_view to_string(LockType l) { return name_of(kLockNames, l); }
 std::string_view to_string(CapacityMode m) { return name_of(kCapacityNames, m); }
+std::string_view to_string(SwitchFunction f) { return name_of(kSwitchNames, f); }
+std::optional<SwitchFunction> switch_function_from_name(std::string_view n) {
+  return from_name<SwitchFunction>(kSwitchNames, n);
+}
 std::optional<EnableC2> enable_c2_from_name(std::string_view n) { return from_name<EnableC2>(kEnableC2Names, n); }
 std::optional<CableConfig> cable_config_from_name(std::string_view n) {
   return from_name<CableConfig>(kCableNames, n);
@@ -112,6 +118,9 @@ std::optional<SettingError> validate_settings(const Settings& s) {
   }
   if (static_cast<unsigned>(s.lock) > static_cast<unsigned>(LockType::Motor)) {
     return SettingError{"lock", std::to_string(static_cast<unsigned>(s.lock)), one_of(kLockNames)};
+  }
+  if (static_cast<unsigned>(s.external_switch) > static_cast<unsigned>(SwitchFunction::CustomSwitch)) {
+    return SettingError{"switch", std::to_string(static_cast<unsigned>(s.external_switch)), one_of(kSwitchNames)};
   }
   // Flanders needs 15-minute energy accounting evsed does not do (yet).
   if (static_cast<unsigned>(s.capacity_mode) > static_cast<unsigned>(CapacityMode::Interval)) {

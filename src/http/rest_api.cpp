@@ -115,6 +115,8 @@ Json sim_state(sim::World& w) {
   j["grid"] = {{"L1", grid[0].value()}, {"L2", grid[1].value()}, {"L3", grid[2].value()}};
   j["temp"] = w.board().temperature();
   j["rcm"] = w.board().rcm_fault() ? 1 : 0;
+  j["switch"] = w.board().switch_closed() ? 1 : 0;
+  j["lock_jammed"] = w.board().lock_jammed() ? 1 : 0;
   j["cable"] = w.board().cable_rating() ? w.board().cable_rating()->value() : 0;
   j["contactor1"] = w.board().contactor1();
   j["contactor2"] = w.board().contactor2();
@@ -512,6 +514,8 @@ HttpResponse RestApi::simulator(bool write, const Params& p) {
     std::optional<int> solar;
     std::optional<int> temp;
     std::optional<bool> rcm;
+    std::optional<bool> switch_closed;
+    std::optional<bool> lock_jammed;
     std::optional<int> cable;
   } c;
   for (const auto& item : p.items()) {
@@ -549,6 +553,14 @@ HttpResponse RestApi::simulator(bool write, const Params& p) {
       auto v = need(0, 1);
       if (!v) return bad_request("rcm", "rcm must be 0 or 1");
       c.rcm = *v == 1;
+    } else if (name == "switch") {
+      auto v = need(0, 1);
+      if (!v) return bad_request("switch", "switch must be 0 (open) or 1 (closed)");
+      c.switch_closed = *v == 1;
+    } else if (name == "lock_jammed") {
+      auto v = need(0, 1);
+      if (!v) return bad_request("lock_jammed", "lock_jammed must be 0 or 1");
+      c.lock_jammed = *v == 1;
     } else if (name == "cable") {
       auto v = need(0, 63);
       if (!v || (*v != 0 && *v != 13 && *v != 16 && *v != 32 && *v != 63)) {
@@ -557,7 +569,7 @@ HttpResponse RestApi::simulator(bool write, const Params& p) {
       c.cable = static_cast<int>(*v);
     } else {
       return bad_request(name, "unknown parameter " + name +
-                                   " (known: ev, diode, phases, ev_max, house_L1..3, solar, temp, rcm, cable)");
+                                   " (known: ev, diode, phases, ev_max, house_L1..3, solar, temp, rcm, switch, lock_jammed, cable)");
     }
   }
 
@@ -585,6 +597,8 @@ HttpResponse RestApi::simulator(bool write, const Params& p) {
   if (c.solar) w.site().set_solar(core::DeciAmps{*c.solar});
   if (c.temp) w.board().set_temperature(*c.temp);
   if (c.rcm) w.board().set_rcm_fault(*c.rcm);
+  if (c.switch_closed) w.board().set_switch(*c.switch_closed);
+  if (c.lock_jammed) w.board().set_lock_jammed(*c.lock_jammed);
   if (c.cable) w.board().set_cable_rating(*c.cable ? std::optional{core::Amps{*c.cable}} : std::nullopt);
   return json_reply(sim_state(w));
 }

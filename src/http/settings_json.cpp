@@ -224,6 +224,9 @@ std::string settings_json(const core::Status& s, const DeviceView& d) {
   x["contactor1"] = s.outputs.contactor1;
   x["contactor2"] = s.outputs.contactor2;
   x["locked"] = s.outputs.lock == core::LockPosition::Locked;
+  x["lock_feedback"] = s.lock_locked ? Json(*s.lock_locked) : Json(nullptr);
+  x["switch"] = {{"function", core::to_string(s.settings.external_switch)},
+                 {"closed", s.switch_closed ? Json(*s.switch_closed) : Json(nullptr)}};
   x["phases"] = s.phases;
   x["pending_phase_switch"] = s.pending_phase_switch;
   x["iset_balanced"] = s.iset_balanced.value();

@@ -78,4 +78,18 @@ HwValue<bool> Board::read_rcm_fault() {
   return io_.rcm_fault->read();
 }
 
+namespace {
+
+HwValue<std::optional<bool>> read_optional(DigitalIn* in) {
+  if (!in) return std::optional<bool>{};
+  auto v = in->read();
+  if (auto* e = std::get_if<HwError>(&v)) return *e;
+  return std::optional<bool>{std::get<bool>(v)};
+}
+
+}  // namespace
+
+HwValue<std::optional<bool>> Board::read_switch() { return read_optional(io_.external_switch); }
+HwValue<std::optional<bool>> Board::read_lock_feedback() { return read_optional(io_.lock_feedback); }
+
 }  // namespace evsed::hw

@@ -18,6 +18,14 @@ std::variant<std::unique_ptr<DigitalOut>, HwError> output(const std::optional<Li
   return std::unique_ptr<DigitalOut>{std::move(std::get<std::unique_ptr<GpiodOutput>>(r))};
 }
 
+std::variant<std::unique_ptr<DigitalIn>, HwError> input(const std::optional<LineSpec>& spec,
+                                                        const std::string& dev_root) {
+  if (!spec) return std::unique_ptr<DigitalIn>{};
+  auto r = GpiodInput::open(*spec, dev_root);
+  if (auto* e = std::get_if<HwError>(&r)) return *e;
+  return std::unique_ptr<DigitalIn>{std::move(std::get<std::unique_ptr<GpiodInput>>(r))};
+}
+
 }  // namespace
 
 struct GpioBoard::Thermal final : TemperatureSensor {
@@ -45,25 +53,55 @@ struct GpioBoard::Proximity final : ProximitySensor {
   }
 };
 
+// The lock's position switch, with the polarity of the lock type.
+struct GpioBoard::LockSense final : DigitalIn {
+  std::unique_ptr<DigitalIn> line;
+  bool high_when_locked = false;
+  HwValue<bool> read() override {
+    auto v = line->read();
+    if (auto* e = std::get_if<HwError>(&v)) return *e;
+    return std::get<bool>(v) == high_when_locked;
+  }
+};
+
 // Solenoid or motor lock: a 600 ms pulse on A/B in one direction, then both
-// lines high (off), as SmartEVSE drives it.
+// lines high (off), as SmartEVSE drives it. With a feedback line, a lock that
+// has not reached its position is pulsed again every 5 s.
 struct GpioBoard::Lock final : DigitalOut {
   std::unique_ptr<DigitalOut> a;
   std::unique_ptr<DigitalOut> b;
-  std::optional<Clock::time_point> pulse_end;
+  DigitalIn* sense = nullptr;
+  bool want_locked = false;
+  bool driving = false;
+  std::optional<Clock::time_point> pulse_start;
   static constexpr std::chrono::milliseconds kPulse{600};
+  static constexpr std::chrono::seconds kRetry{5};
 
-  HwResult set(bool locked) override {
-    HwResult r = a->set(!locked);
-    if (auto e = b->set(locked); e && !r) r = e;
-    pulse_end = Clock::now() + kPulse;
+  HwResult drive(Clock::time_point now) {
+    HwResult r = a->set(!want_locked);
+    if (auto e = b->set(want_locked); e && !r) r = e;
+    pulse_start = now;
+    driving = true;
     return r;
   }
+  HwResult set(bool locked) override {
+    want_locked = locked;
+    return drive(Clock::now());
+  }
   void poll(core::TimePoint now) override {
-    if (!pulse_end || now < *pulse_end) return;
-    pulse_end.reset();
-    (void)a->set(true);
-    (void)b->set(true);
+    if (!pulse_start) return;
+    if (driving && now - *pulse_start >= kPulse) {
+      driving = false;
+      (void)a->set(true);
+      (void)b->set(true);
+    }
+    if (!sense || driving || now - *pulse_start < kRetry) return;
+    auto v = sense->read();
+    if (const bool* locked = std::get_if<bool>(&v); locked && *locked != want_locked) {
+      (void)drive(now);
+    } else {
+      pulse_start.reset();  // in position (or unreadable: the controller sees the read error)
+    }
   }
 };
 
@@ -83,12 +121,20 @@ std::variant<std::unique_ptr<GpioBoard>, HwError> GpioBoard::open(const GpioBoar
       if (auto* e = std::get_if<HwError>(&r)) return *e;
       *into = std::move(std::get<std::unique_ptr<DigitalOut>>(r));
     }
+    if (c.lock_feedback) {
+      auto r = input(c.lock_feedback, c.dev_root);
+      if (auto* e = std::get_if<HwError>(&r)) return *e;
+      b->lock_sense_ = std::make_unique<LockSense>();
+      b->lock_sense_->line = std::move(std::get<std::unique_ptr<DigitalIn>>(r));
+      b->lock_sense_->high_when_locked = c.lock_feedback_high_when_locked;
+      lock->sense = b->lock_sense_.get();
+    }
     b->lock_ = std::move(lock);
   }
-  if (c.rcm) {
-    auto r = GpiodInput::open(*c.rcm, c.dev_root);
+  for (auto [spec, into] : {std::pair{&c.rcm, &b->rcm_}, std::pair{&c.external_switch, &b->switch_}}) {
+    auto r = input(*spec, c.dev_root);
     if (auto* e = std::get_if<HwError>(&r)) return *e;
-    b->rcm_ = std::move(std::get<std::unique_ptr<GpiodInput>>(r));
+    *into = std::move(std::get<std::unique_ptr<DigitalIn>>(r));
   }
   auto pwm = SysfsPwm::open(c.pwm);
   if (auto* e = std::get_if<HwError>(&pwm)) return *e;
@@ -120,6 +166,8 @@ BoardIo GpioBoard::io() {
   io.pilot_disconnect = pilot_disconnect_.get();
   io.lock = lock_.get();
   io.rcm_fault = rcm_.get();
+  io.external_switch = switch_.get();
+  io.lock_feedback = lock_sense_.get();
   io.temperature = thermal_.get();
   io.proximity = proximity_.get();
   return io;

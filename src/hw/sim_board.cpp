@@ -16,6 +16,7 @@ SimBoard::SimBoard(const PilotLoad& car) : car_(car) {
   pilot_disconnect_.name = "CP off";
   lock_.board = this;
   lock_.name = "lock";
+  lock_sense_.lock = &lock_;
 }
 
 BoardIo SimBoard::io() {
@@ -27,6 +28,8 @@ BoardIo SimBoard::io() {
   io.pilot_disconnect = &pilot_disconnect_;
   io.lock = &lock_;
   io.rcm_fault = &rcm_;
+  io.external_switch = &switch_;
+  io.lock_feedback = &lock_sense_;
   io.temperature = &temperature_;
   io.proximity = &proximity_;
   return io;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "evsed/core/controller.hpp"
+#include "evsed/core/switch_debouncer.hpp"
 #include "evsed/hw/board.hpp"
 #include "evsed/sim/world.hpp"
 
@@ -49,11 +50,14 @@ class ChargePoint {
   void on_settings_changed(std::function<void()> f) { settings_changed_ = std::move(f); }
   // Called with every mains reading that reaches the controller.
   void on_mains_reading(std::function<void(const core::MeterReading&)> f) { mains_reading_ = std::move(f); }
+  // Called when the external switch changes the front panel's custom flag.
+  void on_custom_button(std::function<void(core::CustomButtonAction)> f) { custom_button_ = std::move(f); }
 
  private:
   void execute(const core::Commands& c, core::TimePoint now);
   void report_board(const hw::HwResult& r, core::TimePoint now);
   void log_changes();
+  void read_inputs(core::TimePoint now);
 
   core::Controller controller_;
   hw::Board& board_;
@@ -62,11 +66,14 @@ class ChargePoint {
   std::shared_ptr<spdlog::logger> log_;
   std::function<void()> settings_changed_;
   std::function<void(const core::MeterReading&)> mains_reading_;
+  std::function<void(core::CustomButtonAction)> custom_button_;
   std::optional<core::TimePoint> last_pilot_sample_;
   static constexpr core::Seconds kBoardRecovery{10};
   bool board_failed_ = false;
   std::optional<core::TimePoint> board_ok_since_;
   std::optional<bool> last_rcm_;
+  core::SwitchDebouncer switch_debouncer_;
+  std::optional<bool> last_lock_feedback_;
   core::ChargeState logged_state_ = core::ChargeState::A;
   core::ErrorFlags logged_errors_;
 };

@@ -27,9 +27,14 @@ struct FieldResult {
   std::string detail;      // why rejected or ignored; the applied value otherwise
 };
 
+// The custom flag (MQTT /CustomButton) belongs to the front panel, which the
+// shell owns; the external switch asks the shell to change it.
+enum class CustomButtonAction : std::uint8_t { None, Toggle, On, Off };
+
 struct Commands {
   Outputs outputs;
   bool settings_changed = false;  // persist Controller::settings()
+  CustomButtonAction custom_button = CustomButtonAction::None;
 };
 
 struct PatchResult {
@@ -51,6 +56,7 @@ inline constexpr Seconds kChargeDelayNoPower{60};
 inline constexpr Seconds kSolarStartTime{40};          // solar start-up at MinCurrent
 inline constexpr Seconds kIncreaseInterval{5};         // one increase of the offer per 5 s
 inline constexpr Seconds kHomeBatteryValidFor{60};
+inline constexpr Milliseconds kSwitchLongPress{1500};  // Smart/Solar button held: stop charging
 inline constexpr int kTempHysteresisC = 10;
 }  // namespace timing
 
@@ -84,6 +90,8 @@ class Controller {
   void on(const HomeBatteryReading& e, TimePoint now);
   void on(const TemperatureReading& e, TimePoint now);
   void on(const RcmInput& e, TimePoint now);
+  void on(const SwitchInput& e, TimePoint now);
+  void on(const LockFeedback& e, TimePoint now);
   void on(const BoardFault& e, TimePoint now);
   void on(const AcknowledgeFaults& e, TimePoint now);
   void on(const Shutdown& e, TimePoint now);
@@ -100,6 +108,10 @@ class Controller {
   void check_switching_phases();
   [[nodiscard]] bool force_single_phase() const;
   [[nodiscard]] bool ok_to_go(TimePoint now) const;
+  [[nodiscard]] bool lock_used() const;
+  [[nodiscard]] bool lock_confirmed() const;
+  void check_long_press(TimePoint now);
+  [[nodiscard]] Commands take_commands();
 
   void regulate(bool new_evse, TimePoint now);
   void offer_balanced_current(TimePoint now);
@@ -170,6 +182,11 @@ class Controller {
   std::optional<WattHours> session_start_energy_;
   int temperature_c_ = 25;
   bool rcm_input_ = false;
+  std::optional<bool> switch_closed_;     // empty until the board reported the input
+  std::optional<TimePoint> switch_pressed_at_;
+  bool long_press_handled_ = false;
+  std::optional<bool> lock_feedback_;     // empty: no feedback line
+  CustomButtonAction custom_button_ = CustomButtonAction::None;
 };
 
 }  // namespace evsed::core

@@ -42,6 +42,18 @@ struct RcmInput {
   bool fault = false;
 };
 
+// The external switch input changed, after debouncing (SwitchDebouncer):
+// closed = contacts closed / button held.
+struct SwitchInput {
+  bool closed = false;
+};
+
+// The cable lock's position switch changed: whether the lock reports locked.
+// Boards without a feedback line never send this.
+struct LockFeedback {
+  bool locked = false;
+};
+
 // A read or write to the board failed (or works again).
 struct BoardFault {
   bool active = false;
@@ -79,6 +91,7 @@ struct SettingsPatch {
 };
 
 using Event = std::variant<PilotSample, HousekeepingTick, ControlCycle, MeterReading, HomeBatteryReading,
-                           TemperatureReading, RcmInput, BoardFault, AcknowledgeFaults, Shutdown>;
+                           TemperatureReading, RcmInput, SwitchInput, LockFeedback, BoardFault, AcknowledgeFaults,
+                           Shutdown>;
 
 }  // namespace evsed::core

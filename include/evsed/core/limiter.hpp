@@ -24,6 +24,7 @@ enum class CurrentLimiter : std::uint8_t {
   Temperature,   // TEMP_HIGH
   Error,         // any other error flag
   ChargeDelay,   // waiting out the charge delay after a stop
+  Lock,          // the cable lock has not reported locked yet
 };
 
 // "max_current", "cable", "max_mains", ...

@@ -22,15 +22,29 @@ enum class EnableC2 : std::uint8_t { NotPresent = 0, AlwaysOff = 1, SolarOff = 2
 enum class CableConfig : std::uint8_t { Socket = 0, Fixed = 1 };
 enum class LockType : std::uint8_t { Disabled = 0, Solenoid = 1, Motor = 2 };
 enum class CapacityMode : std::uint8_t { Disabled = 0, Fixed = 1, Interval = 2, Flanders = 3 };
+// What the external switch input (SmartEVSE's SW terminal) does; "button" is
+// momentary, "switch" keeps its position.
+enum class SwitchFunction : std::uint8_t {
+  Disabled = 0,          // a press while charging stops the session
+  AccessButton = 1,      // press toggles access ON <-> OFF
+  AccessSwitch = 2,      // closed = ON, open = OFF
+  SmartSolarButton = 3,  // short press toggles Smart <-> Solar; long press stops charging
+  SmartSolarSwitch = 4,  // closed = Smart, open = Solar
+  GridRelay = 5,         // open contacts: the grid operator limits the site (18 A summed)
+  CustomButton = 6,      // press toggles the custom flag clients read
+  CustomSwitch = 7,      // closed = custom flag on
+};
 
 std::string_view to_string(ChargeMode m);      // "Normal", "Smart", "Solar"
 std::string_view to_string(EnableC2 c);        // "Not present", "Always Off", ...
 std::string_view to_string(CableConfig c);     // "Socket", "Fixed"
 std::string_view to_string(LockType l);        // "Disabled", "Solenoid", "Motor"
 std::string_view to_string(CapacityMode m);    // "Disabled", "Fixed", "Interval", "Flanders"
+std::string_view to_string(SwitchFunction f);  // SmartEVSE's menu names: "Access B", "Sma-Sol S", ...
 std::optional<EnableC2> enable_c2_from_name(std::string_view name);
 std::optional<CableConfig> cable_config_from_name(std::string_view name);
 std::optional<LockType> lock_type_from_name(std::string_view name);
+std::optional<SwitchFunction> switch_function_from_name(std::string_view name);
 
 // One entry of a capacity-tariff interval schedule: from this minute of the
 // local day on, the site may draw this much power.
@@ -50,6 +64,7 @@ struct Settings {
   int max_temp_c = 65;
   bool rcm_enabled = false;
   LockType lock = LockType::Disabled;
+  SwitchFunction external_switch = SwitchFunction::Disabled;
   bool has_mains_meter = false;
   bool has_ev_meter = false;
   bool has_circuit_meter = false;

@@ -63,6 +63,8 @@ struct Status {
 
   int temperature_c = 25;
   bool rcm_input = false;
+  std::optional<bool> switch_closed;  // external switch input, once known
+  std::optional<bool> lock_locked;    // the lock's feedback, when it has one
   Amps effective_max_sum_mains{0};
   Settings settings;
 };

@@ -19,6 +19,8 @@ struct BoardIo {
   DigitalOut* pilot_disconnect = nullptr;  // active = CP driver disconnected
   DigitalOut* lock = nullptr;              // active = locked
   DigitalIn* rcm_fault = nullptr;
+  DigitalIn* external_switch = nullptr;    // active = contacts closed
+  DigitalIn* lock_feedback = nullptr;      // active = lock reports locked
   TemperatureSensor* temperature = nullptr;
   ProximitySensor* proximity = nullptr;
 };
@@ -36,6 +38,9 @@ class Board {
   HwValue<core::PilotSample> sample_pilot(core::TimePoint now);
   HwValue<int> read_temperature();
   HwValue<bool> read_rcm_fault();
+  // Empty when the board has no such input.
+  HwValue<std::optional<bool>> read_switch();
+  HwValue<std::optional<bool>> read_lock_feedback();
 
  private:
   HwResult write(const core::Outputs& o, bool force);

@@ -29,7 +29,12 @@ struct GpioBoardConfig {
   std::optional<LineSpec> pilot_disconnect = LineSpec{"GPIO22", "", -1, false};
   std::optional<LineSpec> lock_a;
   std::optional<LineSpec> lock_b;
+  std::optional<LineSpec> lock_feedback;
+  // Which level of the feedback line means locked: high for a motor lock, low
+  // for a solenoid (SmartEVSE's convention); the config sets it from evse.lock.
+  bool lock_feedback_high_when_locked = false;
   std::optional<LineSpec> rcm;
+  std::optional<LineSpec> external_switch;  // active = contacts closed
   std::optional<LineSpec> led;
 };
 
@@ -50,6 +55,7 @@ class GpioBoard {
   struct Thermal;
   struct Proximity;
   struct Lock;
+  struct LockSense;
 
   std::unique_ptr<SysfsPwm> pwm_;
   std::unique_ptr<IioAdc> adc_;
@@ -58,7 +64,9 @@ class GpioBoard {
   std::unique_ptr<DigitalOut> pilot_disconnect_;
   std::unique_ptr<DigitalOut> led_;
   std::unique_ptr<Lock> lock_;
+  std::unique_ptr<LockSense> lock_sense_;
   std::unique_ptr<DigitalIn> rcm_;
+  std::unique_ptr<DigitalIn> switch_;
   std::unique_ptr<Thermal> thermal_;
   std::unique_ptr<Proximity> proximity_;
 };

@@ -26,11 +26,16 @@ class SimBoard {
   [[nodiscard]] bool locked() const { return lock_.on; }
   [[nodiscard]] int temperature() const { return temperature_.celsius; }
   [[nodiscard]] bool rcm_fault() const { return rcm_.active; }
+  [[nodiscard]] bool switch_closed() const { return switch_.active; }
+  [[nodiscard]] bool lock_jammed() const { return lock_sense_.jammed; }
   [[nodiscard]] std::optional<core::Amps> cable_rating() const { return proximity_.rating; }
 
   // Knobs for tests and the simulator's control API.
   void set_temperature(int celsius) { temperature_.celsius = celsius; }
   void set_rcm_fault(bool fault) { rcm_.active = fault; }
+  void set_switch(bool closed) { switch_.active = closed; }
+  // A jammed lock never reports locked, whatever it is told.
+  void set_lock_jammed(bool jammed) { lock_sense_.jammed = jammed; }
   void set_cable_rating(std::optional<core::Amps> a) { proximity_.rating = a; }
   // Every write fails with EIO while set: exercises the fault path.
   void fail_writes(bool fail) { fail_writes_ = fail; }
@@ -55,6 +60,11 @@ class SimBoard {
     bool active = false;
     HwValue<bool> read() override { return active; }
   };
+  struct LockSense final : DigitalIn {
+    const Line* lock = nullptr;
+    bool jammed = false;
+    HwValue<bool> read() override { return lock->on && !jammed; }
+  };
   struct Thermometer final : TemperatureSensor {
     int celsius = 25;
     HwValue<int> read_celsius() override { return celsius; }
@@ -73,6 +83,8 @@ class SimBoard {
   Line pilot_disconnect_;
   Line lock_;
   Input rcm_;
+  Input switch_;
+  LockSense lock_sense_;
   Thermometer temperature_;
   Proximity proximity_;
 };
