@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from evsed_harness import BINARY, Evsed, Http, wait_until  # noqa: E402
 
 FAKE_GPIOD = os.environ.get("EVSED_FAKE_GPIOD", os.path.join(os.path.dirname(BINARY), "tests", "libevsed_fake_gpiod.so"))
-LINES = {"GPIO17": 17, "GPIO27": 27, "GPIO22": 22}
+LINES = {"GPIO17": 17, "GPIO27": 27, "GPIO22": 22, "GPIO5": 5, "GPIO23": 23, "GPIO24": 24, "GPIO25": 25}
 
 
 def raw_for(pilot_volts):
@@ -93,6 +93,10 @@ class FakeBoard:
     def line(self, name):
         return self.read(os.path.join(self.gpio, "gpiochip0", str(LINES[name])))
 
+    def set_line(self, name, value):
+        """What an input line reads (the fake libgpiod reads the file every time)."""
+        self.write(os.path.join(self.gpio, "gpiochip0", str(LINES[name])), value)
+
     def duty(self):
         return self.read(os.path.join(self.pwm, "duty_cycle"))
 
@@ -154,8 +158,8 @@ class GpioDaemonTest(unittest.TestCase):
     def tearDown(self):
         self.board.close()
 
-    def start(self):
-        evsed = Evsed(config_text=self.board.config(), env=self.board.env(), simulate=False)
+    def start(self, extra=""):
+        evsed = Evsed(config_text=self.board.config() + extra, env=self.board.env(), simulate=False)
         evsed.wait_ready()
         return evsed
 
@@ -203,6 +207,39 @@ class GpioDaemonTest(unittest.TestCase):
             self.assertIn("hardware_fault", http.settings()["evsed"]["errors"])
             self.assertEqual(self.board.line("GPIO17"), "0")
             self.assertTrue(any("duty_cycle" in line and "Permission denied" in line for line in evsed.log), evsed.log)
+        finally:
+            evsed.close()
+
+    def test_the_external_switch_line_drives_access(self):
+        self.board.set_line("GPIO5", "0")
+        evsed = self.start('switch = "GPIO5"\n[evse]\nswitch = "Access S"\n')
+        try:
+            http = Http(evsed.port)
+            self.assertTrue(wait_until(lambda: http.settings()["evsed"]["switch"]["closed"] is False, 5))
+            self.assertEqual(http.settings()["evsed"]["switch"]["function"], "Access S")
+            self.assertTrue(wait_until(lambda: http.settings()["evse"]["access"] == 0, 5))
+            self.board.set_line("GPIO5", "1")
+            self.assertTrue(wait_until(lambda: http.settings()["evse"]["access"] == 1, 5), http.settings()["evse"])
+            self.assertTrue(http.settings()["evsed"]["switch"]["closed"])
+            self.assertTrue(any("external switch closed" in line for line in evsed.log), evsed.log)
+        finally:
+            evsed.close()
+
+    def test_the_lock_is_pulsed_again_until_its_feedback_says_locked(self):
+        self.board.set_line("GPIO25", "0")  # motor lock: high = locked
+        evsed = self.start('lock_a = "GPIO23"\nlock_b = "GPIO24"\nlock_feedback = "GPIO25"\n'
+                           '[evse]\nconfig = "Socket"\nlock = "Motor"\n')
+        try:
+            http = Http(evsed.port)
+            self.board.set_pilot(9.0)  # a car plugs in: lock
+            self.assertTrue(wait_until(lambda: self.board.line("GPIO24") == "1" and self.board.line("GPIO23") == "0", 5))
+            self.assertTrue(wait_until(lambda: self.board.line("GPIO23") == "1", 2), "the pulse ends")
+            self.assertIs(http.settings()["evsed"]["lock_feedback"], False)
+            # Still not locked: the pulse is repeated (every 5 s).
+            self.assertTrue(wait_until(lambda: self.board.line("GPIO23") == "0", 8), "retried")
+            self.board.set_line("GPIO25", "1")
+            self.assertTrue(wait_until(lambda: http.settings()["evsed"]["lock_feedback"] is True, 5))
+            self.assertTrue(wait_until(lambda: self.board.line("GPIO23") == "1", 2))
         finally:
             evsed.close()
 

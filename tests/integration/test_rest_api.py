@@ -681,6 +681,35 @@ class SimulatedSessionTest(unittest.TestCase):
         finally:
             evsed.close()
 
+    def test_access_button_and_jammed_lock_through_the_simulator(self):
+        evsed = Evsed(config_text='[evse]\nconfig = "Socket"\nlock = "Solenoid"\nswitch = "Access B"\n')
+        try:
+            evsed.wait_ready()
+            http = Http(evsed.port)
+            self.assertTrue(wait_until(lambda: http.settings()["evsed"]["switch"]["closed"] is False, 5))
+            self.assertEqual(http.settings()["evsed"]["switch"]["function"], "Access B")
+            # The lock is told to lock but never gets there: no contactor.
+            http.post("/simulator?ev=C&cable=32&lock_jammed=1")
+            self.assertTrue(wait_until(lambda: http.settings()["evsed"]["limited_by"] == "lock", 10))
+            time.sleep(1.5)
+            s = http.settings()
+            self.assertEqual(s["evse"]["state_id"], 1)
+            self.assertTrue(s["evsed"]["locked"])
+            self.assertIs(s["evsed"]["lock_feedback"], False)
+            self.assertFalse(http.get("/simulator").json()["contactor1"])
+            http.post("/simulator?lock_jammed=0")
+            self.assertTrue(wait_until(lambda: http.settings()["evse"]["state_id"] == 2, 10))
+            # A press of the access button stops the session and turns access off.
+            http.post("/simulator?switch=1")
+            self.assertTrue(wait_until(lambda: http.settings()["evse"]["access"] == 0, 5))
+            http.post("/simulator?switch=0")
+            self.assertTrue(wait_until(lambda: not http.get("/simulator").json()["contactor1"], 10))
+            self.assertEqual(http.post("/simulator?switch=2").status, 400)
+            http.post("/simulator?switch=1")
+            self.assertTrue(wait_until(lambda: http.settings()["evse"]["access"] == 1, 5))
+        finally:
+            evsed.close()
+
     def test_reboot_while_charging_waits_for_the_car(self):
         evsed = Evsed()
         try:
