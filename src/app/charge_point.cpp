@@ -64,9 +64,9 @@ void ChargePoint::read_inputs(core::TimePoint now) {
   auto lock = board_.read_lock_feedback();
   if (auto* e = std::get_if<hw::HwError>(&lock)) {
     report_board(*e, now);
-  } else if (const auto& locked = std::get<std::optional<bool>>(lock); locked && locked != last_lock_feedback_) {
-    last_lock_feedback_ = locked;
-    execute(controller_.handle(core::LockFeedback{*locked}, now), now);
+  } else if (const auto& locked = std::get<std::optional<bool>>(lock)) {
+    // Debounced too: one glitch while a contactor switches must not end a session.
+    if (auto level = lock_debouncer_.feed(*locked)) execute(controller_.handle(core::LockFeedback{*level}, now), now);
   }
 }
 

@@ -482,7 +482,8 @@ void Controller::on(const SwitchInput& e, TimePoint now) {
       set_access(e.closed ? AccessStatus::On : AccessStatus::Off, now);
       break;
     case SwitchFunction::SmartSolarButton:
-      if (released && !long_press_handled_ && settings_.mode != ChargeMode::Normal && settings_.has_mains_meter) {
+      if (released && switch_pressed_at_ && now - *switch_pressed_at_ < timing::kSwitchLongPress &&
+          settings_.mode != ChargeMode::Normal && settings_.has_mains_meter) {
         set_mode(settings_.mode == ChargeMode::Smart ? ChargeMode::Solar : ChargeMode::Smart, now);
         errors_.clear(ErrorFlag::Less6A);
         solar_stop_.stop();
@@ -516,8 +517,9 @@ void Controller::check_long_press(TimePoint now) {
 
 void Controller::on(const LockFeedback& e, TimePoint now) {
   lock_feedback_ = e.locked;
-  // The socket must stay locked while it carries current.
-  if (!e.locked && lock_used() && state_ == ChargeState::C) set_state(ChargeState::C1, now);
+  // The socket must stay locked while it carries current: a plug that can be
+  // pulled under load opens the contactors at once, not after the car's stop.
+  if (!e.locked && lock_used() && (state_ == ChargeState::C || state_ == ChargeState::C1)) trip(now);
 }
 
 void Controller::on(const BoardFault& e, TimePoint now) {

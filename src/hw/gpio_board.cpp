@@ -65,8 +65,9 @@ struct GpioBoard::LockSense final : DigitalIn {
 };
 
 // Solenoid or motor lock: a 600 ms pulse on A/B in one direction, then both
-// lines high (off), as SmartEVSE drives it. With a feedback line, a lock that
-// has not reached its position is pulsed again every 5 s.
+// lines high (off), as SmartEVSE drives it. With a feedback line the position
+// is watched for good: a lock out of position (never reached, or forced open
+// later) is pulsed again every 5 s.
 struct GpioBoard::Lock final : DigitalOut {
   std::unique_ptr<DigitalOut> a;
   std::unique_ptr<DigitalOut> b;
@@ -96,12 +97,9 @@ struct GpioBoard::Lock final : DigitalOut {
       (void)b->set(true);
     }
     if (!sense || driving || now - *pulse_start < kRetry) return;
+    // An unreadable line is the controller's business (a board fault); keep trying.
     auto v = sense->read();
-    if (const bool* locked = std::get_if<bool>(&v); locked && *locked != want_locked) {
-      (void)drive(now);
-    } else {
-      pulse_start.reset();  // in position (or unreadable: the controller sees the read error)
-    }
+    if (const bool* locked = std::get_if<bool>(&v); locked && *locked != want_locked) (void)drive(now);
   }
 };
 

@@ -231,15 +231,20 @@ class GpioDaemonTest(unittest.TestCase):
                            '[evse]\nconfig = "Socket"\nlock = "Motor"\n')
         try:
             http = Http(evsed.port)
+            pulsing = lambda: self.board.line("GPIO24") == "1" and self.board.line("GPIO23") == "0"  # noqa: E731
+            idle = lambda: self.board.line("GPIO23") == "1" and self.board.line("GPIO24") == "1"  # noqa: E731
             self.board.set_pilot(9.0)  # a car plugs in: lock
-            self.assertTrue(wait_until(lambda: self.board.line("GPIO24") == "1" and self.board.line("GPIO23") == "0", 5))
-            self.assertTrue(wait_until(lambda: self.board.line("GPIO23") == "1", 2), "the pulse ends")
+            self.assertTrue(wait_until(pulsing, 5, interval=0.02))
+            self.assertTrue(wait_until(idle, 2, interval=0.02), "the 600 ms pulse ends")
             self.assertIs(http.settings()["evsed"]["lock_feedback"], False)
             # Still not locked: the pulse is repeated (every 5 s).
-            self.assertTrue(wait_until(lambda: self.board.line("GPIO23") == "0", 8), "retried")
+            self.assertTrue(wait_until(pulsing, 8, interval=0.02), "retried")
             self.board.set_line("GPIO25", "1")
             self.assertTrue(wait_until(lambda: http.settings()["evsed"]["lock_feedback"] is True, 5))
-            self.assertTrue(wait_until(lambda: self.board.line("GPIO23") == "1", 2))
+            self.assertTrue(wait_until(idle, 2, interval=0.02))
+            # Forced open later: watched for good, so it is driven again.
+            self.board.set_line("GPIO25", "0")
+            self.assertTrue(wait_until(pulsing, 8, interval=0.02), "driven again after being forced open")
         finally:
             evsed.close()
 

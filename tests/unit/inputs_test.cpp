@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "controller_rig.hpp"
-#include "evsed/core/switch_debouncer.hpp"
+#include "evsed/core/input_debouncer.hpp"
 
 namespace evsed::core {
 namespace {
@@ -23,23 +23,23 @@ void press(ControllerRig& rig, Milliseconds held = Milliseconds{200}) {
   rig.handle(SwitchInput{false});
 }
 
-TEST(SwitchDebouncer, ALevelCountsAfterTwelveEqualReads) {
-  SwitchDebouncer d;
-  for (int i = 0; i < SwitchDebouncer::kStableReads - 1; ++i) EXPECT_FALSE(d.feed(false));
+TEST(InputDebouncer, ALevelCountsAfterTwelveEqualReads) {
+  InputDebouncer d;
+  for (int i = 0; i < InputDebouncer::kStableReads - 1; ++i) EXPECT_FALSE(d.feed(false));
   EXPECT_EQ(d.feed(false), std::optional<bool>{false});  // the first stable level is reported
   EXPECT_FALSE(d.feed(false));                             // and only once
-  for (int i = 0; i < SwitchDebouncer::kStableReads - 1; ++i) EXPECT_FALSE(d.feed(true));
+  for (int i = 0; i < InputDebouncer::kStableReads - 1; ++i) EXPECT_FALSE(d.feed(true));
   EXPECT_EQ(d.feed(true), std::optional<bool>{true});
 }
 
-TEST(SwitchDebouncer, BounceNeverToggles) {
-  SwitchDebouncer d;
-  for (int i = 0; i < SwitchDebouncer::kStableReads; ++i) (void)d.feed(false);
+TEST(InputDebouncer, BounceNeverToggles) {
+  InputDebouncer d;
+  for (int i = 0; i < InputDebouncer::kStableReads; ++i) (void)d.feed(false);
   for (int i = 0; i < 100; ++i) EXPECT_FALSE(d.feed(i % 5 == 0)) << "read " << i;
   // Eleven closed reads, one open one: the run starts again.
-  for (int i = 0; i < SwitchDebouncer::kStableReads - 1; ++i) EXPECT_FALSE(d.feed(true));
+  for (int i = 0; i < InputDebouncer::kStableReads - 1; ++i) EXPECT_FALSE(d.feed(true));
   EXPECT_FALSE(d.feed(false));
-  for (int i = 0; i < SwitchDebouncer::kStableReads - 1; ++i) EXPECT_FALSE(d.feed(true));
+  for (int i = 0; i < InputDebouncer::kStableReads - 1; ++i) EXPECT_FALSE(d.feed(true));
   EXPECT_EQ(d.feed(true), std::optional<bool>{true});
 }
 
@@ -131,6 +131,27 @@ TEST(ExternalSwitch, SmartSolarButtonLongPressStopsChargingWhileHeld) {
   EXPECT_EQ(rig.c.state(), ChargeState::C1);  // at 1.5 s, before the release
   rig.handle(SwitchInput{false});
   EXPECT_EQ(rig.c.settings().mode, ChargeMode::Smart);  // a long press does not toggle
+}
+
+TEST(ExternalSwitch, SmartSolarButtonJudgesThePressByItsLengthNotByWhatHappenedMeanwhile) {
+  Settings s = with_switch(SwitchFunction::SmartSolarButton);
+  s.mode = ChargeMode::Smart;
+  ControllerRig rig(s);
+  rig.handle(SwitchInput{false});
+  rig.handle(SwitchInput{true});
+  rig.now += Seconds{2};  // no event reached the controller while it was held
+  rig.handle(SwitchInput{false});
+  EXPECT_EQ(rig.c.settings().mode, ChargeMode::Smart);
+}
+
+TEST(ExternalSwitch, AButtonAlreadyHeldAtStartIsNoPress) {
+  Settings s = with_switch(SwitchFunction::SmartSolarButton);
+  s.mode = ChargeMode::Smart;
+  ControllerRig rig(s);
+  rig.handle(SwitchInput{true});  // the first reading
+  rig.run_for(Milliseconds{200});
+  rig.handle(SwitchInput{false});
+  EXPECT_EQ(rig.c.settings().mode, ChargeMode::Smart);
 }
 
 TEST(ExternalSwitch, SmartSolarSwitchSelectsByPosition) {
@@ -232,8 +253,29 @@ TEST(LockFeedback, ALockThatOpensWhileChargingStopsTheSession) {
   rig.plug_in_and_charge();
   ASSERT_EQ(rig.c.state(), ChargeState::C);
   rig.handle(LockFeedback{false});
-  EXPECT_EQ(rig.c.state(), ChargeState::C1);
-  rig.run_for(Seconds{7});
+  EXPECT_FALSE(rig.out.contactor1);  // at once: the plug could be pulled under load
+  EXPECT_FALSE(rig.out.contactor2);
+  EXPECT_EQ(rig.c.state(), ChargeState::B1);
+  EXPECT_EQ(rig.status().offered_current, DeciAmps{0});
+  // Locked again: the session resumes once the car asks again (9 V, then 6 V).
+  rig.handle(LockFeedback{true});
+  rig.car = PilotLevel::V9;
+  ASSERT_TRUE(rig.run_until([&] { return rig.c.state() == ChargeState::B; }, Seconds{30}));
+  rig.car = PilotLevel::V6;
+  EXPECT_TRUE(rig.run_until([&] { return rig.c.state() == ChargeState::C; }, Seconds{5}));
+}
+
+TEST(LockFeedback, ALockThatOpensWhileStoppingOpensTheContactorsAtOnce) {
+  ControllerRig rig(socket_with_lock());
+  rig.cable = Amps{32};
+  rig.handle(LockFeedback{true});
+  rig.plug_in_and_charge();
+  SettingsPatch p;
+  p.mode = 0;  // OFF: C1, the contactor stays closed until the car stops
+  rig.apply(p);
+  ASSERT_EQ(rig.c.state(), ChargeState::C1);
+  ASSERT_TRUE(rig.out.contactor1);
+  rig.handle(LockFeedback{false});
   EXPECT_FALSE(rig.out.contactor1);
 }
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "evsed/core/controller.hpp"
-#include "evsed/core/switch_debouncer.hpp"
+#include "evsed/core/input_debouncer.hpp"
 #include "evsed/hw/board.hpp"
 #include "evsed/sim/world.hpp"
 
@@ -72,8 +72,8 @@ class ChargePoint {
   bool board_failed_ = false;
   std::optional<core::TimePoint> board_ok_since_;
   std::optional<bool> last_rcm_;
-  core::SwitchDebouncer switch_debouncer_;
-  std::optional<bool> last_lock_feedback_;
+  core::InputDebouncer switch_debouncer_;
+  core::InputDebouncer lock_debouncer_;
   core::ChargeState logged_state_ = core::ChargeState::A;
   core::ErrorFlags logged_errors_;
 };

@@ -42,7 +42,7 @@ struct RcmInput {
   bool fault = false;
 };
 
-// The external switch input changed, after debouncing (SwitchDebouncer):
+// The external switch input changed, after debouncing (InputDebouncer):
 // closed = contacts closed / button held.
 struct SwitchInput {
   bool closed = false;

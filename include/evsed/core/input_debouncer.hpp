@@ -1,13 +1,14 @@
 #pragma once
-// Debounces the external switch input as SmartEVSE does: a new level counts
-// once it has been read the same 12 times in a row (120 ms at one read per
-// pilot period), so contact bounce and interference never toggle anything.
+// Debounces a digital input (the external switch, the lock's position switch)
+// as SmartEVSE debounces its switch: a new level counts once it has been read
+// the same 12 times in a row (120 ms at one read per pilot period), so contact
+// bounce and interference never toggle anything.
 
 #include <optional>
 
 namespace evsed::core {
 
-class SwitchDebouncer {
+class InputDebouncer {
  public:
   static constexpr int kStableReads = 12;
 
