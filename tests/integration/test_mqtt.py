@@ -107,7 +107,7 @@ class Client:
         self.client.disconnect()
 
 
-def config(port, api_meters=False, extra=""):
+def config(port, api_meters=False, extra="", evse_extra=""):
     meters = """
 [mains_meter]
 type = "API"
@@ -121,6 +121,7 @@ serial = 12345
 [evse]
 config = "Socket"
 lock = "Solenoid"
+{evse_extra}
 {meters}
 [mqtt]
 host = "127.0.0.1"
@@ -132,11 +133,12 @@ topic_prefix = "{PREFIX}"
 
 class MqttCase(unittest.TestCase):
     api_meters = False
+    evse_extra = ""
 
     def setUp(self):
         self.broker = Mosquitto()
         self.client = Client(self.broker.port)
-        self.evsed = Evsed(config_text=config(self.broker.port, self.api_meters))
+        self.evsed = Evsed(config_text=config(self.broker.port, self.api_meters, evse_extra=self.evse_extra))
         self.evsed.wait_ready()
         self.http = Http(self.evsed.port)
         self.assertTrue(self.client.wait_for(f"{PREFIX}/connected", "online"), self.evsed.log)
@@ -321,6 +323,25 @@ class SetTest(MqttCase):
         self.assertTrue(wait_until(lambda: self.settings()["evsed"]["pwm_override"] is None, 3))
         self.assertIn("RFID", self.error_for("RFID", "112233445566"))
         self.assertIn("unknown", self.error_for("NoSuchThing", "1"))
+
+
+class ExternalSwitchTest(MqttCase):
+    evse_extra = 'switch = "Custom B"'
+
+    def test_the_custom_button_input_is_published(self):
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/CustomButton", "Off", 12))
+        # Pressed only counts once the released position has been read.
+        self.assertTrue(wait_until(lambda: self.settings()["evsed"]["switch"]["closed"] is False, 3))
+        self.client.clear()
+        self.http.post("/simulator?switch=1")  # pressed: toggles on
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/CustomButton", "On", 3), self.evsed.log)
+        self.assertTrue(self.settings()["evse"]["custombutton"])
+        self.http.post("/simulator?switch=0")  # released: nothing
+        self.assertTrue(wait_until(lambda: self.settings()["evsed"]["switch"]["closed"] is False, 3))
+        self.assertTrue(self.settings()["evse"]["custombutton"])
+        self.client.clear()
+        self.http.post("/simulator?switch=1")  # pressed again: off
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/CustomButton", "Off", 3))
 
 
 class ConnectionTest(MqttCase):
