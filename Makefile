@@ -1,4 +1,7 @@
 # The two commands of README.md's quick start: `make run` and `make test`.
+# bash with pipefail: a fuzzer crash piped through `tail` must still fail the target.
+SHELL      := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 BUILD_DIR  ?= build
 ASAN_DIR   ?= build-asan
 FUZZ_DIR   ?= build-fuzz

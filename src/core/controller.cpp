@@ -899,7 +899,7 @@ PatchResult Controller::apply(const SettingsPatch& p, TimePoint now) {
   if (p.override_pwm) {
     const auto v = *p.override_pwm;
     const bool contactor_closed = state_ == ChargeState::C || state_ == ChargeState::C1;
-    if (v > kDutySteadyHigh.value) {
+    if (v > kDutySteadyHigh.value || v < -1) {
       rejected("override_pwm", "override_pwm = " + std::to_string(v) + " is not allowed (allowed: -1..1024)");
     } else if (v == 0 && contactor_closed) {
       rejected("override_pwm", "the pilot cannot be disconnected while the contactor is closed");

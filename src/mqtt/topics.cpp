@@ -266,7 +266,11 @@ std::variant<SetCommand, std::string> parse_set(std::string_view name, std::stri
     }
     return topic + ": '" + std::string{payload} + "' is not one of Off, Normal, Smart, Solar, Pause";
   }
-  if (name == "CustomButton") return SetCommand{PanelChange{payload == "On", std::nullopt}};
+  // The firmware takes anything but "On" as off; a typo should not silently switch.
+  if (name == "CustomButton") {
+    if (payload != "On" && payload != "Off") return topic + ": '" + std::string{payload} + "' is not On or Off";
+    return SetCommand{PanelChange{payload == "On", std::nullopt}};
+  }
   if (name == "CurrentOverride" || name == "CurrentMaxSumMains" || name == "CPPWMOverride" ||
       name == "HomeBatteryCurrent") {
     const auto v = to_int(payload);
@@ -324,7 +328,10 @@ std::variant<SetCommand, std::string> parse_set(std::string_view name, std::stri
                                                                                     static_cast<int>((*f)[2])}}}};
     }
   }
-  if (name == "CableLock") return patch([&](core::SettingsPatch& p) { p.cable_lock = payload == "1"; });
+  if (name == "CableLock") {
+    if (payload != "0" && payload != "1") return topic + ": '" + std::string{payload} + "' is not 0 or 1";
+    return patch([&](core::SettingsPatch& p) { p.cable_lock = payload == "1"; });
+  }
   if (name == "EnableC2") {
     if (!payload.empty() && std::isdigit(static_cast<unsigned char>(payload.front()))) {
       const auto v = to_int(payload);

@@ -363,6 +363,8 @@ class FeedsTest(ApiCase):
         self.assertEqual(self.post("/settings?override_pwm=-1").json()["override_pwm"], 1024)
         self.assertIsNone(self.settings()["evsed"]["pwm_override"])
         self.assertIn("not allowed", self.post("/settings?override_pwm=5000").json()["override_pwm"])
+        self.assertIn("not allowed", self.post("/settings?override_pwm=-2").json()["override_pwm"])
+        self.assertIsNone(self.settings()["evsed"]["pwm_override"])
 
 
 class HttpTest(ApiCase):

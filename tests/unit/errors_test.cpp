@@ -68,6 +68,79 @@ TEST(Errors, MainsAboveTwiceMaxMainsRaisesLess6AAtOnce) {
   EXPECT_TRUE(rig.c.errors().has(ErrorFlag::Less6A));
 }
 
+TEST(Errors, Less6AClearsOnUnplugAndOnSwitchingToSmart) {
+  ControllerRig rig(smart_settings());
+  rig.mains_base = {DeciAmps{50}, DeciAmps{50}, DeciAmps{50}};
+  rig.feed_mains_automatically = true;
+  rig.run_for(Seconds{3});
+  rig.plug_in_and_charge();
+  rig.feed_mains({DeciAmps{510}, DeciAmps{50}, DeciAmps{50}});
+  ASSERT_TRUE(rig.c.errors().has(ErrorFlag::Less6A));
+  // Unplugged: cleared on the way into A (the next cycle would raise it again
+  // while the mains stay overloaded, as the firmware does).
+  rig.car = PilotLevel::V12;
+  rig.handle(PilotSample{rig.window(), rig.cable});
+  ASSERT_EQ(rig.c.state(), ChargeState::A);
+  EXPECT_FALSE(rig.c.errors().has(ErrorFlag::Less6A));
+  rig.run_for(Seconds{3});  // the overload has passed
+
+  rig.plug_in_and_charge();
+  rig.feed_mains({DeciAmps{510}, DeciAmps{50}, DeciAmps{50}});
+  ASSERT_TRUE(rig.c.errors().has(ErrorFlag::Less6A));
+  SettingsPatch p;
+  p.mode = 2;  // Solar: LESS_6A stays
+  rig.apply(p);
+  EXPECT_TRUE(rig.c.errors().has(ErrorFlag::Less6A));
+  rig.feed_mains({DeciAmps{50}, DeciAmps{50}, DeciAmps{50}});  // the overload is over
+  EXPECT_TRUE(rig.c.errors().has(ErrorFlag::Less6A));            // a reading alone does not clear it
+  p.mode = 3;  // Smart clears it
+  rig.apply(p);
+  EXPECT_FALSE(rig.c.errors().has(ErrorFlag::Less6A));
+}
+
+TEST(Errors, BToCIsRefusedWhenNoCurrentIsAvailable) {
+  ControllerRig rig(smart_settings());
+  rig.mains_base = {DeciAmps{50}, DeciAmps{50}, DeciAmps{50}};
+  rig.feed_mains_automatically = true;
+  rig.run_for(Seconds{3});
+  rig.car = PilotLevel::V9;
+  ASSERT_TRUE(rig.run_until([&] { return rig.c.state() == ChargeState::B && rig.out.duty != kDutySteadyHigh; },
+                            Seconds{5}));
+  // The house fills the mains before the car asks for power.
+  rig.mains_base = {DeciAmps{230}, DeciAmps{230}, DeciAmps{230}};
+  rig.run_for(Seconds{4});
+  rig.car = PilotLevel::V6;
+  rig.run_for(Seconds{3});
+  EXPECT_NE(rig.c.state(), ChargeState::C);
+  EXPECT_FALSE(rig.out.contactor1);
+  EXPECT_TRUE(rig.c.errors().has(ErrorFlag::Less6A));
+}
+
+TEST(Errors, MaxSumMainsTimerStopsChargingWhenItRunsOut) {
+  Settings s = smart_settings();
+  s.capacity_mode = CapacityMode::Fixed;
+  s.max_sum_mains = Amps{30};
+  s.max_sum_mains_time = Minutes{1};
+  ControllerRig rig(s);
+  rig.mains_base = {DeciAmps{20}, DeciAmps{20}, DeciAmps{20}};
+  rig.feed_mains_automatically = true;
+  rig.run_for(Seconds{3});
+  rig.plug_in_and_charge();
+  rig.run_for(Seconds{30});
+  ASSERT_EQ(rig.c.state(), ChargeState::C);
+  EXPECT_EQ(rig.status().max_sum_mains_timer_s, 0);
+  // The house takes 10 A per phase: 30 A summed before the car, no room for its 6 A on
+  // three phases within the capacity limit; the per-phase fuse (25 A) is not at risk.
+  rig.mains_base = {DeciAmps{100}, DeciAmps{100}, DeciAmps{100}};
+  rig.run_for(Seconds{6});
+  EXPECT_EQ(rig.c.state(), ChargeState::C);
+  EXPECT_GT(rig.status().max_sum_mains_timer_s, 50);
+  EXPECT_FALSE(rig.c.errors().has(ErrorFlag::Less6A));
+  rig.run_for(Seconds{60});
+  EXPECT_TRUE(rig.c.errors().has(ErrorFlag::Less6A));
+  EXPECT_NE(rig.c.state(), ChargeState::C);
+}
+
 TEST(Errors, CtNoCommAfterElevenSecondsWithoutMainsData) {
   ControllerRig rig(smart_settings());
   rig.mains_base = {DeciAmps{50}, DeciAmps{50}, DeciAmps{50}};
