@@ -157,9 +157,13 @@ class PostSettingsTest(ApiCase):
     def test_enable_c2_nested_reply(self):
         self.assertEqual(self.post("/settings?enable_C2=1").json(), {"settings": {"enable_C2": "Always Off"}})
         self.assertEqual(self.settings()["settings"]["enable_C2"], "Always Off")
+        time.sleep(1.2)  # the accepted change reaches the file first
+        before_file = self.state_file()
         r = self.post("/settings?enable_C2=7")
         self.assertIn("not allowed", r.json()["settings"]["enable_C2"])
         self.assertEqual(self.settings()["settings"]["enable_C2"], "Always Off")
+        time.sleep(1.2)
+        self.assertEqual(self.state_file(), before_file)
         self.post("/settings?enable_C2=3")
 
     def test_capacity_settings(self):
@@ -171,8 +175,13 @@ class PostSettingsTest(ApiCase):
                                              "Value not allowed!")
         self.assert_rejected_changes_nothing("/settings?max_sum_mains_timer=61", "max_sum_mains_time",
                                              "Value not allowed!")
+        time.sleep(1.2)
+        before, before_file = self.settings()["settings"], self.state_file()
         r = self.post("/settings?capacity_mode=9")
         self.assertIsInstance(r.json()["capacity_mode"], str)
+        self.assertEqual(self.settings()["settings"], before)
+        time.sleep(1.2)
+        self.assertEqual(self.state_file(), before_file)
         self.assertEqual(self.post("/settings?capacity_mode=0").json(), {"capacity_mode": 0})
         self.assertEqual(self.settings()["settings"]["current_max_sum_mains"], 0)
 
@@ -324,6 +333,7 @@ class FeedsTest(ApiCase):
         self.assertEqual(hb["current"], 30)
         self.assertAlmostEqual(hb["last_update"], time.time(), delta=3)
         self.assertEqual(self.post("/currents?battery_current=5000").json(), {"battery_current": "Value not allowed!"})
+        self.assertEqual(self.settings()["home_battery"]["current"], 30)
         self.post("/settings?mode=1")
 
     def test_ev_meter(self):
@@ -339,6 +349,7 @@ class FeedsTest(ApiCase):
         self.assertEqual(ev["export_active_energy"], 6)
         self.assertAlmostEqual(ev["total_kwh"], 123.45)
         self.assertIn("together", json.dumps(self.post("/ev_meter?import_active_energy=5").json()))
+        self.assertEqual(self.settings()["ev_meter"], ev)
 
     def test_colors_cablelock_rfid(self):
         self.assertEqual(self.post("/color_custom?R=1&G=2&B=3").json(), {"color": {"custom": {"R": 1, "G": 2, "B": 3}}})
@@ -425,12 +436,17 @@ class HttpTest(ApiCase):
 
         c = http.client.HTTPConnection("127.0.0.1", self.evsed.port, timeout=5)
         try:
+            c.connect()
+            local = c.sock.getsockname()  # http.client reconnects silently: the port shows whether it had to
             for _ in range(20):
                 r = self.http.get("/settings", conn=c)
                 self.assertEqual(r.status, 200)
+                headers = {k.lower(): v.lower() for k, v in r.headers.items()}
+                self.assertNotEqual(headers.get("connection"), "close")
+                self.assertEqual(c.sock.getsockname(), local, "one connection for every request")
             r = self.http.post("/settings?stop_timer=10", conn=c)
             self.assertEqual(r.json(), {"stop_timer": True})
-            self.assertEqual(c.sock.fileno() >= 0, True)
+            self.assertEqual(c.sock.getsockname(), local)
         finally:
             c.close()
 
@@ -494,10 +510,22 @@ class MqttSettingsTest(ApiCase):
         self.assertNotEqual(self.settings()["mode"], "OFF", "other parameters are not processed")
         saved = read_json(os.path.join(self.evsed.state_dir, "mqtt.json"))
         self.assertEqual(saved["host"], "broker.local")
-        # Bad values change nothing.
-        r = self.post("/settings?mqtt_update=1&mqtt_topic_prefix=a%23b").json()
-        self.assertIn("mqtt_topic_prefix", r["mqtt_update"])
-        self.assertEqual(self.settings()["mqtt"]["topic_prefix"], "evse1")
+        # Bad values change nothing, in memory or on disk.
+        with open(os.path.join(self.evsed.state_dir, "mqtt.json")) as f:
+            saved_text = f.read()
+        for query, named in (("mqtt_topic_prefix=a%23b", "mqtt_topic_prefix"), ("mqtt_host=a%20b", "mqtt_host"),
+                             ("mqtt_port=-5", "mqtt_port"), ("mqtt_username=x%01y", "mqtt_username"),
+                             ("mqtt_ca_cert=hello", "mqtt_ca_cert"), ("mqtt_host=ok&mqtt_port=70000", "mqtt_port")):
+            r = self.post("/settings?mqtt_update=1&" + query).json()
+            self.assertIn(named, r["mqtt_update"], query)
+            self.assertEqual(self.settings()["mqtt"]["host"], "broker.local", query)
+            self.assertEqual(self.settings()["mqtt"]["topic_prefix"], "evse1", query)
+            with open(os.path.join(self.evsed.state_dir, "mqtt.json")) as f:
+                self.assertEqual(f.read(), saved_text, query)
+        pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+        from urllib.parse import quote
+        r = self.post("/settings?mqtt_update=1&mqtt_ca_cert=" + quote(pem)).json()
+        self.assertEqual(r, {"mqtt_ca_cert_set": True})
         self.assertEqual(self.post("/settings?mqtt_update=0&mqtt_host=x").text, "null")
         r = self.post("/settings?mqtt_update=1&mqtt_topic_prefix=").json()
         self.assertEqual(r["mqtt_topic_prefix"], "SmartEVSE-12345")
