@@ -188,9 +188,9 @@ TEST(Simulation, OneHourOfNormalSmartAndSolarCharging) {
   EXPECT_GT(car.energy().value, 1500);  // charged something worth having
 
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  // The issue asks for at least 1000x; it runs at tens of thousands, so this
-  // only catches a drastic slowdown (a real sleep, a blocking call).
-  EXPECT_GE(static_cast<double>(sim.elapsed().count()) / wall_s, 1000.0);
+  // The speed is reported, not asserted: timings belong to benchmarks, and this
+  // test also runs under the sanitizers and under qemu. bench/simulation.sh
+  // checks the >= 1000x of the issue on an optimised build.
   std::printf("simulated %lld s in %.3f s of wall time (%.0fx real time)\n",
               static_cast<long long>(sim.elapsed().count()), wall_s, sim.elapsed().count() / wall_s);
 }
