@@ -293,6 +293,14 @@ class SetTest(MqttCase):
         self.assertTrue(wait_until(lambda: self.settings().get("circuit_meter", {}).get("currents", {}).get("L1") == 70, 3))
         self.set("HomeBatteryCurrent", "-25")
         self.assertTrue(wait_until(lambda: self.settings()["home_battery"]["current"] == -25, 3))
+        # The fed values go out on their topics (after a /Set, at once), not retained.
+        for topic, value in (("EVCurrentL1", "160"), ("EVCurrentL3", "162"), ("EVChargePower", "11000"),
+                             ("EVImportActiveEnergy", "555000"), ("EVTotalEnergyCharged", "555000"),
+                             ("MainsImportActiveEnergy", "1234567"), ("CircuitCurrentL2", "71"),
+                             ("HomeBatteryCurrent", "-25")):
+            self.assertTrue(self.client.wait_for(f"{PREFIX}/{topic}", value, 5), topic)
+            retained = {r for t, p, r in self.client.seen() if t == f"{PREFIX}/{topic}" and p == value}
+            self.assertEqual(retained, {False}, topic)
         before = self.settings()["phase_currents"]
         self.assertIn("L1:L2:L3", self.error_for("MainsMeter", "1:2"))
         self.assertIn("-2000..2000", self.error_for("MainsMeter", "1:2:5000"))
