@@ -100,7 +100,7 @@ core::PatchResult ChargePoint::apply(const core::SettingsPatch& patch, core::Tim
 
 hw::HwResult ChargePoint::shutdown(core::TimePoint now) {
   controller_.handle(core::Shutdown{}, now);
-  auto r = board_.apply_all(core::kSafeOutputs);
+  auto r = board_.make_safe();
   if (r) {
     log_->error("safe state not confirmed: {}", r->message());
   } else {

@@ -177,25 +177,9 @@ void read_meter(const toml::table& root, std::string_view name, core::MeterRole 
   timeout = core::Seconds{seconds};
 }
 
-Config parse_root(const toml::table& root) {
-  Config c;
-  core::Settings& st = c.settings;
-
-  Section top(&root, "", {"serial", "http", "board", "evse", "mains_meter", "ev_meter", "circuit_meter",
-                          "custom_meter", "modbus", "mqtt"});
-  if (auto serial = top.integer("serial")) {
-    if (*serial < 1 || *serial > 99'999'999) {
-      throw ConfigError{"serial = " + std::to_string(*serial) + " is not allowed (allowed: 1..99999999)"};
-    }
-    c.serial = static_cast<std::uint32_t>(*serial);
-  }
-
-  Section http(subtable(root, "http"), "http", {"listen"});
-  if (auto listen = http.string("listen")) {
-    if (auto e = check_listen_address(*listen)) throw ConfigError{"http.listen = \"" + *listen + "\": " + *e};
-    c.http_listen = *listen;
-  }
-
+// [board] alone: `--safe-state` must reach the hardware even when another
+// section of the file is wrong.
+void parse_board(const toml::table& root, Config& c) {
   Section board(subtable(root, "board"), "board",
                 {"kind", "sysfs_root", "dev_root", "pwm_chip", "pwm_channel", "pwm_inverted", "adc_device",
                  "adc_channel", "adc_sampling_frequency", "adc_samples_per_window", "pilot_gain", "pilot_offset",
@@ -238,6 +222,29 @@ Config parse_root(const toml::table& root) {
   if (c.board == BoardKind::Gpio && !g.contactor1) {
     throw ConfigError{"board.contactor1 is required for the gpio board (the main contactor's line)"};
   }
+}
+
+Config parse_root(const toml::table& root) {
+  Config c;
+  core::Settings& st = c.settings;
+
+  Section top(&root, "", {"serial", "http", "board", "evse", "mains_meter", "ev_meter", "circuit_meter",
+                          "custom_meter", "modbus", "mqtt"});
+  if (auto serial = top.integer("serial")) {
+    if (*serial < 1 || *serial > 99'999'999) {
+      throw ConfigError{"serial = " + std::to_string(*serial) + " is not allowed (allowed: 1..99999999)"};
+    }
+    c.serial = static_cast<std::uint32_t>(*serial);
+  }
+
+  Section http(subtable(root, "http"), "http", {"listen"});
+  if (auto listen = http.string("listen")) {
+    if (auto e = check_listen_address(*listen)) throw ConfigError{"http.listen = \"" + *listen + "\": " + *e};
+    c.http_listen = *listen;
+  }
+
+  parse_board(root, c);
+  hw::GpioBoardConfig& g = c.gpio;
 
   Section evse(subtable(root, "evse"), "evse",
                {"config", "current_min", "current_max", "current_main", "current_max_circuit", "enable_C2", "max_temp",
@@ -395,6 +402,23 @@ std::variant<Config, std::string> parse_config(const std::string& text, const st
     return source + ": line " + std::to_string(e.source().begin.line) + ": " + std::string{e.description()};
   } catch (const ConfigError& e) {
     return source + ": " + e.message;
+  }
+}
+
+std::variant<Config, std::string> load_board_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return path + ": cannot be read";
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    toml::table root = toml::parse(text.str(), std::string_view{path});
+    Config c;
+    parse_board(root, c);
+    return c;
+  } catch (const toml::parse_error& e) {
+    return path + ": line " + std::to_string(e.source().begin.line) + ": " + std::string{e.description()};
+  } catch (const ConfigError& e) {
+    return path + ": " + e.message;
   }
 }
 

@@ -191,7 +191,17 @@ class Daemon final : public http::RestBackend, public mqtt::MqttBackend {
               setup_.config.board == BoardKind::Sim ? "simulated" : "gpio (PWM " + setup_.config.gpio.pwm.sysfs_root + ")",
               meters::name(setup_.config.mains_meter.type), endpoints, setup_.options.state_dir);
     sd_notify(0, "READY=1\nSTATUS=charge point running");
-    io_.run();
+    // Handlers catch what they expect; anything else ends here, and the board
+    // is made safe before the process goes (systemd restarts it).
+    try {
+      io_.run();
+    } catch (const std::exception& e) {
+      log_.critical("internal error: {}", e.what());
+      stop(kInternalError, "internal error");
+    } catch (...) {
+      log_.critical("internal error: unknown exception");
+      stop(kInternalError, "internal error");
+    }
     log_.info("stopped");
     return exit_code_;
   }

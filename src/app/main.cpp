@@ -74,7 +74,14 @@ int main(int argc, char** argv) {
     auto loaded = load_config(options.config_path);
     if (auto* err = std::get_if<std::string>(&loaded)) {
       log->error("{}", *err);
-      return 1;
+      if (!options.safe_state) return 1;
+      // A mistake elsewhere in the file must not keep the board from being made safe.
+      loaded = load_board_config(options.config_path);
+      if (auto* board_err = std::get_if<std::string>(&loaded)) {
+        log->error("safe state: cannot read [board]: {}", *board_err);
+        return 1;
+      }
+      log->warn("safe state: using [board] alone");
     }
     config = std::get<Config>(loaded);
   } else {

@@ -13,8 +13,9 @@ Board::Board(BoardIo io) : io_(io) {}
 
 HwResult Board::apply(const core::Outputs& o) { return write(o, false); }
 HwResult Board::apply_all(const core::Outputs& o) { return write(o, true); }
+HwResult Board::make_safe() { return write(core::kSafeOutputs, true, true); }
 
-HwResult Board::write(const core::Outputs& o, bool force) {
+HwResult Board::write(const core::Outputs& o, bool force, bool keep_lock) {
   const bool all = force || !written_;
   HwResult first_error;
   bool ok = true;
@@ -36,16 +37,17 @@ HwResult Board::write(const core::Outputs& o, bool force) {
   if (io_.pilot_disconnect && (all || o.pilot_connected != written_->pilot_connected)) {
     record(io_.pilot_disconnect->set(!o.pilot_connected));
   }
-  if (io_.contactor1 && (all || o.contactor1 != written_->contactor1) && o.contactor1) {
+  // Close nothing after a failed write: the pilot's state is not known.
+  if (ok && io_.contactor1 && (all || o.contactor1 != written_->contactor1) && o.contactor1) {
     record(io_.contactor1->set(true));
   }
-  if (io_.contactor2 && (all || o.contactor2 != written_->contactor2) && o.contactor2) {
+  if (ok && io_.contactor2 && (all || o.contactor2 != written_->contactor2) && o.contactor2) {
     record(io_.contactor2->set(true));
   }
-  if (io_.lock && (all || o.lock != written_->lock)) {
+  if (!keep_lock && io_.lock && (all || o.lock != written_->lock)) {
     record(io_.lock->set(o.lock == core::LockPosition::Locked));
   }
-  if (ok) {
+  if (ok && !keep_lock) {
     written_ = o;
   } else {
     written_.reset();  // unknown: write everything next time

@@ -136,6 +136,31 @@ class SafeStateTest(unittest.TestCase):
         finally:
             board.close()
 
+    def test_safe_state_works_when_another_section_is_wrong(self):
+        board = FakeBoard()
+        try:
+            cfg = os.path.join(board.root, "evsed.toml")
+            board.write(cfg, board.config() + "[evse]\ncurrent_max = 500\n")
+            r = subprocess.run([BINARY, "--safe-state", "--config", cfg], capture_output=True, text=True,
+                               env=dict(os.environ, **board.env()), timeout=10)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("current_max", r.stderr, "the mistake is still reported")
+            self.assertIn("[board] alone", r.stderr)
+            self.assertEqual(board.line("GPIO17"), "0")
+            self.assertEqual(board.duty(), "1000000")
+            # A daemon start with that file is refused as before.
+            d = subprocess.run([BINARY, "--config", cfg], capture_output=True, text=True,
+                               env=dict(os.environ, **board.env()), timeout=10)
+            self.assertEqual(d.returncode, 1)
+            # A broken [board] is not guessed at.
+            board.write(cfg, board.config() + "pwm_chip = 99\n")
+            r = subprocess.run([BINARY, "--safe-state", "--config", cfg], capture_output=True, text=True,
+                               env=dict(os.environ, **board.env()), timeout=10)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("cannot read [board]", r.stderr)
+        finally:
+            board.close()
+
     def test_safe_state_reports_what_it_could_not_do(self):
         board = FakeBoard()
         try:

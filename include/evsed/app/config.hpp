@@ -54,6 +54,9 @@ struct Config {
 // Parses TOML text; `source` names the file in error messages.
 std::variant<Config, std::string> parse_config(const std::string& text, const std::string& source);
 std::variant<Config, std::string> load_config(const std::string& path);
+// Only the [board] section (the rest of the file is not checked): what
+// `--safe-state` needs to reach the hardware when another section is wrong.
+std::variant<Config, std::string> load_board_config(const std::string& path);
 
 // Fills in what depends on the command line: --simulate forces the simulated
 // board, and a simulated site's meter when the config names no mains meter.

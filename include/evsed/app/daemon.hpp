@@ -17,6 +17,8 @@ namespace evsed::app {
 
 // Exit status asking systemd to start evsed again (/reboot, /erasesettings).
 inline constexpr int kRestartExitCode = 75;
+// An exception escaped into the event loop: the board was made safe, then exit (EX_SOFTWARE).
+inline constexpr int kInternalError = 70;
 
 struct DaemonSetup {
   Options options;

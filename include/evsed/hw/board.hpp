@@ -34,6 +34,9 @@ class Board {
   HwResult apply(const core::Outputs& o);
   // Writes every output, changed or not: start-up and shutdown.
   HwResult apply_all(const core::Outputs& o);
+  // Shutdown: every output to the safe state except the cable lock, which stays
+  // where it is (a pulse started now would be cut off when the process ends).
+  HwResult make_safe();
 
   HwValue<core::PilotSample> sample_pilot(core::TimePoint now);
   HwValue<int> read_temperature();
@@ -43,7 +46,7 @@ class Board {
   HwValue<std::optional<bool>> read_lock_feedback();
 
  private:
-  HwResult write(const core::Outputs& o, bool force);
+  HwResult write(const core::Outputs& o, bool force, bool keep_lock = false);
 
   BoardIo io_;
   std::optional<core::Outputs> written_;
