@@ -518,17 +518,21 @@ HttpResponse RestApi::simulator(bool write, const Params& p) {
     std::optional<bool> lock_jammed;
     std::optional<int> cable;
   } c;
+  // The on/off knobs: 1 = diode ok, RCM fault, switch closed, lock jammed.
+  const std::array<std::pair<std::string_view, std::optional<bool>*>, 4> flags{
+      {{"diode", &c.diode}, {"rcm", &c.rcm}, {"switch", &c.switch_closed}, {"lock_jammed", &c.lock_jammed}}};
   for (const auto& item : p.items()) {
     const std::string& name = item.first;
     const std::string& value = item.second;
     auto need = [&](long long lo, long long hi) -> std::optional<long long> { return strict_int(value, lo, hi); };
-    if (name == "ev") {
+    if (auto f = std::find_if(flags.begin(), flags.end(), [&](const auto& f) { return f.first == name; });
+        f != flags.end()) {
+      auto v = need(0, 1);
+      if (!v) return bad_request(name, name + " must be 0 or 1");
+      *f->second = *v == 1;
+    } else if (name == "ev") {
       if (value != "A" && value != "B" && value != "C") return bad_request("ev", "ev must be A, B or C");
       c.ev = value[0];
-    } else if (name == "diode") {
-      auto v = need(0, 1);
-      if (!v) return bad_request("diode", "diode must be 0 or 1");
-      c.diode = *v == 1;
     } else if (name == "phases") {
       auto v = need(1, 3);
       if (!v || *v == 2) return bad_request("phases", "phases must be 1 or 3");
@@ -549,18 +553,6 @@ HttpResponse RestApi::simulator(bool write, const Params& p) {
       auto v = need(-40, 150);
       if (!v) return bad_request("temp", "temp must be -40..150 (°C)");
       c.temp = static_cast<int>(*v);
-    } else if (name == "rcm") {
-      auto v = need(0, 1);
-      if (!v) return bad_request("rcm", "rcm must be 0 or 1");
-      c.rcm = *v == 1;
-    } else if (name == "switch") {
-      auto v = need(0, 1);
-      if (!v) return bad_request("switch", "switch must be 0 (open) or 1 (closed)");
-      c.switch_closed = *v == 1;
-    } else if (name == "lock_jammed") {
-      auto v = need(0, 1);
-      if (!v) return bad_request("lock_jammed", "lock_jammed must be 0 or 1");
-      c.lock_jammed = *v == 1;
     } else if (name == "cable") {
       auto v = need(0, 63);
       if (!v || (*v != 0 && *v != 13 && *v != 16 && *v != 32 && *v != 63)) {

@@ -75,6 +75,7 @@ struct GpioBoard::Lock final : DigitalOut {
   bool want_locked = false;
   bool driving = false;
   std::optional<Clock::time_point> pulse_start;
+  Clock::time_point next_check{};  // the position is read once per retry period
   static constexpr std::chrono::milliseconds kPulse{600};
   static constexpr std::chrono::seconds kRetry{5};
 
@@ -82,6 +83,7 @@ struct GpioBoard::Lock final : DigitalOut {
     HwResult r = a->set(!want_locked);
     if (auto e = b->set(want_locked); e && !r) r = e;
     pulse_start = now;
+    next_check = now + kRetry;
     driving = true;
     return r;
   }
@@ -96,7 +98,8 @@ struct GpioBoard::Lock final : DigitalOut {
       (void)a->set(true);
       (void)b->set(true);
     }
-    if (!sense || driving || now - *pulse_start < kRetry) return;
+    if (!sense || driving || now < next_check) return;
+    next_check = now + kRetry;
     // An unreadable line is the controller's business (a board fault); keep trying.
     auto v = sense->read();
     if (const bool* locked = std::get_if<bool>(&v); locked && *locked != want_locked) (void)drive(now);

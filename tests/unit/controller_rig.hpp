@@ -136,6 +136,14 @@ struct ControllerRig {
     return pred();
   }
 
+  // The same house load on every phase, fed with the car's draw every cycle,
+  // and 3 s for a first reading to arrive.
+  void settle_with_house_load(DeciAmps per_phase) {
+    mains_base = {per_phase, per_phase, per_phase};
+    feed_mains_automatically = true;
+    run_for(Seconds{3});
+  }
+
   // Plug in, wait for the PWM, request power, wait for the contactor.
   void plug_in_and_charge() {
     car = PilotLevel::V9;

@@ -39,9 +39,7 @@ TEST(Errors, Less6ARefusesThePlugInWhenTheMainsAreFull) {
 
 TEST(Errors, Less6AAfterThreeHardShortageReadingsStopsCharging) {
   ControllerRig rig(smart_settings());
-  rig.mains_base = {DeciAmps{50}, DeciAmps{50}, DeciAmps{50}};
-  rig.feed_mains_automatically = true;
-  rig.run_for(Seconds{3});
+  rig.settle_with_house_load(DeciAmps{50});
   rig.plug_in_and_charge();
   rig.run_for(Seconds{20});
   ASSERT_EQ(rig.c.state(), ChargeState::C);
@@ -60,9 +58,7 @@ TEST(Errors, Less6AAfterThreeHardShortageReadingsStopsCharging) {
 
 TEST(Errors, MainsAboveTwiceMaxMainsRaisesLess6AAtOnce) {
   ControllerRig rig(smart_settings());
-  rig.mains_base = {DeciAmps{50}, DeciAmps{50}, DeciAmps{50}};
-  rig.feed_mains_automatically = true;
-  rig.run_for(Seconds{3});
+  rig.settle_with_house_load(DeciAmps{50});
   rig.plug_in_and_charge();
   rig.feed_mains({DeciAmps{510}, DeciAmps{50}, DeciAmps{50}});
   EXPECT_TRUE(rig.c.errors().has(ErrorFlag::Less6A));
@@ -70,9 +66,7 @@ TEST(Errors, MainsAboveTwiceMaxMainsRaisesLess6AAtOnce) {
 
 TEST(Errors, Less6AClearsOnUnplugAndOnSwitchingToSmart) {
   ControllerRig rig(smart_settings());
-  rig.mains_base = {DeciAmps{50}, DeciAmps{50}, DeciAmps{50}};
-  rig.feed_mains_automatically = true;
-  rig.run_for(Seconds{3});
+  rig.settle_with_house_load(DeciAmps{50});
   rig.plug_in_and_charge();
   rig.feed_mains({DeciAmps{510}, DeciAmps{50}, DeciAmps{50}});
   ASSERT_TRUE(rig.c.errors().has(ErrorFlag::Less6A));
@@ -100,9 +94,7 @@ TEST(Errors, Less6AClearsOnUnplugAndOnSwitchingToSmart) {
 
 TEST(Errors, BToCIsRefusedWhenNoCurrentIsAvailable) {
   ControllerRig rig(smart_settings());
-  rig.mains_base = {DeciAmps{50}, DeciAmps{50}, DeciAmps{50}};
-  rig.feed_mains_automatically = true;
-  rig.run_for(Seconds{3});
+  rig.settle_with_house_load(DeciAmps{50});
   rig.car = PilotLevel::V9;
   ASSERT_TRUE(rig.run_until([&] { return rig.c.state() == ChargeState::B && rig.out.duty != kDutySteadyHigh; },
                             Seconds{5}));
@@ -122,9 +114,7 @@ TEST(Errors, MaxSumMainsTimerStopsChargingWhenItRunsOut) {
   s.max_sum_mains = Amps{30};
   s.max_sum_mains_time = Minutes{1};
   ControllerRig rig(s);
-  rig.mains_base = {DeciAmps{20}, DeciAmps{20}, DeciAmps{20}};
-  rig.feed_mains_automatically = true;
-  rig.run_for(Seconds{3});
+  rig.settle_with_house_load(DeciAmps{20});
   rig.plug_in_and_charge();
   rig.run_for(Seconds{30});
   ASSERT_EQ(rig.c.state(), ChargeState::C);
@@ -143,9 +133,7 @@ TEST(Errors, MaxSumMainsTimerStopsChargingWhenItRunsOut) {
 
 TEST(Errors, CtNoCommAfterElevenSecondsWithoutMainsData) {
   ControllerRig rig(smart_settings());
-  rig.mains_base = {DeciAmps{50}, DeciAmps{50}, DeciAmps{50}};
-  rig.feed_mains_automatically = true;
-  rig.run_for(Seconds{3});
+  rig.settle_with_house_load(DeciAmps{50});
   rig.plug_in_and_charge();
   rig.run_for(Seconds{10});
   ASSERT_EQ(rig.c.state(), ChargeState::C);
@@ -243,9 +231,7 @@ TEST(StaleMeter, NoMainsDataIsNeverZeroLoad) {
 
 TEST(StaleMeter, AgeingDataOnlyLetsTheCurrentGoDown) {
   ControllerRig rig(smart_settings());
-  rig.mains_base = {DeciAmps{100}, DeciAmps{100}, DeciAmps{100}};
-  rig.feed_mains_automatically = true;
-  rig.run_for(Seconds{3});
+  rig.settle_with_house_load(DeciAmps{100});
   rig.plug_in_and_charge();
   rig.run_for(Seconds{30});
   ASSERT_EQ(rig.c.state(), ChargeState::C);

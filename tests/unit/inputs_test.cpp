@@ -16,6 +16,11 @@ Settings with_switch(SwitchFunction f) {
   return s;
 }
 
+Settings in_smart(Settings s) {
+  s.mode = ChargeMode::Smart;
+  return s;
+}
+
 // Presses the switch for `held`, then lets it go.
 void press(ControllerRig& rig, Milliseconds held = Milliseconds{200}) {
   rig.handle(SwitchInput{true});
@@ -97,9 +102,7 @@ TEST(ExternalSwitch, AccessSwitchFollowsItsPositionFromTheFirstReading) {
 }
 
 TEST(ExternalSwitch, SmartSolarButtonShortPressTogglesTheMode) {
-  Settings s = with_switch(SwitchFunction::SmartSolarButton);
-  s.mode = ChargeMode::Smart;
-  ControllerRig rig(s);
+  ControllerRig rig(in_smart(with_switch(SwitchFunction::SmartSolarButton)));
   rig.handle(SwitchInput{false});
   press(rig, Milliseconds{300});
   EXPECT_EQ(rig.c.settings().mode, ChargeMode::Solar);
@@ -115,13 +118,9 @@ TEST(ExternalSwitch, SmartSolarButtonLeavesNormalModeAlone) {
 }
 
 TEST(ExternalSwitch, SmartSolarButtonLongPressStopsChargingWhileHeld) {
-  Settings s = with_switch(SwitchFunction::SmartSolarButton);
-  s.mode = ChargeMode::Smart;
-  ControllerRig rig(s);
-  rig.mains_base = {DeciAmps{10}, DeciAmps{10}, DeciAmps{10}};
-  rig.feed_mains_automatically = true;
+  ControllerRig rig(in_smart(with_switch(SwitchFunction::SmartSolarButton)));
   rig.handle(SwitchInput{false});
-  rig.run_for(Seconds{3});  // a first mains reading
+  rig.settle_with_house_load(DeciAmps{10});
   rig.plug_in_and_charge();
   ASSERT_EQ(rig.c.state(), ChargeState::C);
   rig.handle(SwitchInput{true});
@@ -134,9 +133,7 @@ TEST(ExternalSwitch, SmartSolarButtonLongPressStopsChargingWhileHeld) {
 }
 
 TEST(ExternalSwitch, SmartSolarButtonJudgesThePressByItsLengthNotByWhatHappenedMeanwhile) {
-  Settings s = with_switch(SwitchFunction::SmartSolarButton);
-  s.mode = ChargeMode::Smart;
-  ControllerRig rig(s);
+  ControllerRig rig(in_smart(with_switch(SwitchFunction::SmartSolarButton)));
   rig.handle(SwitchInput{false});
   rig.handle(SwitchInput{true});
   rig.now += Seconds{2};  // no event reached the controller while it was held
@@ -145,9 +142,7 @@ TEST(ExternalSwitch, SmartSolarButtonJudgesThePressByItsLengthNotByWhatHappenedM
 }
 
 TEST(ExternalSwitch, AButtonAlreadyHeldAtStartIsNoPress) {
-  Settings s = with_switch(SwitchFunction::SmartSolarButton);
-  s.mode = ChargeMode::Smart;
-  ControllerRig rig(s);
+  ControllerRig rig(in_smart(with_switch(SwitchFunction::SmartSolarButton)));
   rig.handle(SwitchInput{true});  // the first reading
   rig.run_for(Milliseconds{200});
   rig.handle(SwitchInput{false});
@@ -155,9 +150,7 @@ TEST(ExternalSwitch, AButtonAlreadyHeldAtStartIsNoPress) {
 }
 
 TEST(ExternalSwitch, SmartSolarSwitchSelectsByPosition) {
-  Settings s = with_switch(SwitchFunction::SmartSolarSwitch);
-  s.mode = ChargeMode::Smart;
-  ControllerRig rig(s);
+  ControllerRig rig(in_smart(with_switch(SwitchFunction::SmartSolarSwitch)));
   rig.handle(SwitchInput{false});
   EXPECT_EQ(rig.c.settings().mode, ChargeMode::Solar);
   rig.handle(SwitchInput{true});
