@@ -11,25 +11,16 @@ cd "$(dirname "$0")/.."
 duration=${1:-20}
 turnaround_ms=10
 
-scripts/install-deps bench
+scripts/install-deps
 make --no-print-directory build >/dev/null
 
-work=$(mktemp -d)
-cleanup() {
-  # evsed first, so it does not see its meters vanish.
-  for pid in "${evsed_pid:-}" "${sim_pid:-}" "${socat_pid:-}"; do
-    [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source bench/lib.sh
+work=$bench_work
 
-socat pty,raw,echo=0,link="$work/evse" pty,raw,echo=0,link="$work/meter" &
-socat_pid=$!
+bench_start socat pty,raw,echo=0,link="$work/evse" pty,raw,echo=0,link="$work/meter"
 for _ in $(seq 50); do [[ -e "$work/evse" && -e "$work/meter" ]] && break; sleep 0.05; done
-build/evsed-meter-sim --device "$work/meter" --meter Eastron3P@10 --meter ABB@12 --wire-time </dev/null >/dev/null &
-sim_pid=$!
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+bench_start build/evsed-meter-sim --device "$work/meter" --meter Eastron3P@10 --meter ABB@12 --wire-time </dev/null >/dev/null
+port=$(bench_free_port)
 cat >"$work/evsed.toml" <<TOML
 [mains_meter]
 type = "Eastron3P"
@@ -42,9 +33,8 @@ port = "$work/evse"
 poll_interval_ms = 100
 turnaround_ms = $turnaround_ms
 TOML
-build/evsed --config "$work/evsed.toml" --simulate --listen "127.0.0.1:$port" --state-dir "$work/state" \
-  --log-level warn &
-evsed_pid=$!
+bench_start build/evsed --config "$work/evsed.toml" --simulate --listen "127.0.0.1:$port" --state-dir "$work/state" \
+  --log-level warn
 sleep 3
 
 /usr/bin/python3 - "$port" "$duration" "$turnaround_ms" <<'PY'

@@ -12,26 +12,17 @@ burst=${2:-20000}
 scripts/install-deps bench
 make --no-print-directory build >/dev/null
 
-work=$(mktemp -d)
-cleanup() {
-  for pid in "${evsed_pid:-}" "${broker_pid:-}"; do
-    [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source bench/lib.sh
+work=$bench_work
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-mqtt_port=$(free_port)
-http_port=$(free_port)
+mqtt_port=$(bench_free_port)
+http_port=$(bench_free_port)
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n' "$mqtt_port" >"$work/mosquitto.conf"
 [[ $(id -u) -eq 0 ]] && echo "user root" >>"$work/mosquitto.conf"
-mosquitto -c "$work/mosquitto.conf" 2>/dev/null &
-broker_pid=$!
+bench_start mosquitto -c "$work/mosquitto.conf" 2>/dev/null
 printf '[mqtt]\nhost = "127.0.0.1"\nport = %s\ntopic_prefix = "bench"\n' "$mqtt_port" >"$work/evsed.toml"
-build/evsed --simulate --config "$work/evsed.toml" --listen "127.0.0.1:$http_port" --state-dir "$work/state" \
-  --log-level error &
-evsed_pid=$!
+bench_start build/evsed --simulate --config "$work/evsed.toml" --listen "127.0.0.1:$http_port" --state-dir "$work/state" \
+  --log-level error
 sleep 2
 
 /usr/bin/python3 - "$mqtt_port" "$http_port" "$rounds" "$burst" <<'PY'

@@ -9,20 +9,13 @@ duration=${1:-10}
 scripts/install-deps bench
 make --no-print-directory build >/dev/null
 
-work=$(mktemp -d)
-cleanup() {
-  [[ -n "${evsed_pid:-}" ]] && kill "$evsed_pid" 2>/dev/null && wait "$evsed_pid" 2>/dev/null || true
-  [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source bench/lib.sh
+work=$bench_work
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-evsed_port=$(free_port)
-nginx_port=$(free_port)
+evsed_port=$(bench_free_port)
+nginx_port=$(bench_free_port)
 
-build/evsed --simulate --listen "127.0.0.1:$evsed_port" --state-dir "$work/state" --log-level warn &
-evsed_pid=$!
+bench_start build/evsed --simulate --listen "127.0.0.1:$evsed_port" --state-dir "$work/state" --log-level warn
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$evsed_port/settings" >/dev/null && break; sleep 0.1; done
 
 mkdir -p "$work/www"

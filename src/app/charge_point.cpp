@@ -57,7 +57,9 @@ void ChargePoint::read_inputs(core::TimePoint now) {
     report_board(*e, now);
   } else if (const auto& closed = std::get<std::optional<bool>>(sw)) {
     if (auto level = switch_debouncer_.feed(*closed)) {
-      log_->info("external switch {}", *level ? "closed" : "open");
+      // The first stable level is where the switch sits, not a change.
+      if (switch_known_) log_->info("external switch {}", *level ? "closed" : "open");
+      switch_known_ = true;
       execute(controller_.handle(core::SwitchInput{*level}, now), now);
     }
   }
@@ -96,6 +98,12 @@ core::PatchResult ChargePoint::apply(const core::SettingsPatch& patch, core::Tim
   core::PatchResult r = controller_.apply(patch, now);
   execute(r.commands, now);
   return r;
+}
+
+void ChargePoint::drive_led(bool lit) {
+  const hw::HwResult r = board_.set_led(lit);
+  if (r && !led_failed_) log_->warn("LED: {}", r->message());
+  led_failed_ = r.has_value();
 }
 
 hw::HwResult ChargePoint::shutdown(core::TimePoint now) {

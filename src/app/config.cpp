@@ -1,8 +1,12 @@
 #include "evsed/app/config.hpp"
 
+#include "evsed/app/settings_store.hpp"
 #include "evsed/core/meter_reading.hpp"
+#include "evsed/core/outside_text.hpp"
 
 #include <toml++/toml.h>
+
+#include <arpa/inet.h>
 
 #include <algorithm>
 #include <array>
@@ -25,7 +29,37 @@ struct ConfigError {
 std::string shown(const toml::node& n) {
   std::ostringstream os;
   n.visit([&](const auto& v) { os << v; });
-  return os.str();
+  return core::shown(os.str());
+}
+
+// The key a parse error's line assigns, with its table: "evse.current_max".
+std::string key_at(const std::string& text, std::size_t line) {
+  std::istringstream in(text);
+  std::string l, table, key;
+  for (std::size_t n = 1; std::getline(in, l) && n <= line; ++n) {
+    const auto first = l.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    if (l[first] == '[') {
+      const auto close = l.find(']', first);
+      table = close == std::string::npos ? "" : l.substr(first + 1, close - first - 1);
+      table.erase(std::remove(table.begin(), table.end(), '['), table.end());
+    } else if (n == line) {
+      const auto eq = l.find('=', first);
+      if (eq != std::string::npos) {
+        key = l.substr(first, eq - first);
+        key.erase(key.find_last_not_of(" \t") + 1);
+      }
+    }
+  }
+  if (key.empty()) return {};
+  return core::shown(table.empty() ? key : table + "." + key);
+}
+
+std::string parse_error_message(const toml::parse_error& e, const std::string& text, const std::string& source) {
+  const auto line = e.source().begin.line;
+  const std::string key = key_at(text, line);
+  return source + ": line " + std::to_string(line) + ": " + (key.empty() ? "" : key + ": ") +
+         core::shown(std::string{e.description()});
 }
 
 std::string type_name(const toml::node& n) {
@@ -116,6 +150,25 @@ class Section {
       out = *v;
     }
   }
+
+  // An array of strings, each checked by `check` (its reason says what is allowed).
+  template <class Check>
+  std::vector<std::string> strings(std::string_view key, Check check) const {
+    std::vector<std::string> out;
+    const toml::node* n = node(key);
+    if (!n) return out;
+    const toml::array* a = n->as_array();
+    if (!a) fail(*n, path(key) + " = " + shown(*n) + " is not allowed (allowed: an array of strings)");
+    for (const auto& e : *a) {
+      if (!e.is_string()) fail(e, path(key) + " has " + shown(e) + " (allowed: strings only)");
+      const std::string v = e.as_string()->get();
+      if (auto why = check(v)) fail(e, path(key) + " has \"" + core::shown(v) + "\" (allowed: " + *why + ")");
+      out.push_back(v);
+    }
+    return out;
+  }
+
+  [[nodiscard]] const toml::node* node_of(std::string_view key) const { return node(key); }
 
   [[noreturn]] void fail(const toml::node& n, const std::string& message) const {
     throw ConfigError{"line " + std::to_string(n.source().begin.line) + ": " + message};
@@ -237,11 +290,21 @@ Config parse_root(const toml::table& root) {
     c.serial = static_cast<std::uint32_t>(*serial);
   }
 
-  Section http(subtable(root, "http"), "http", {"listen"});
+  Section http(subtable(root, "http"), "http", {"listen", "allowed_hosts", "max_connections_per_client"});
   if (auto listen = http.string("listen")) {
-    if (auto e = check_listen_address(*listen)) throw ConfigError{"http.listen = \"" + *listen + "\": " + *e};
+    if (auto e = check_listen_address(*listen)) {
+      http.fail(*http.node_of("listen"), "http.listen = \"" + core::shown(*listen) + "\" is not allowed (" + *e + ")");
+    }
     c.http_listen = *listen;
   }
+  c.allowed_hosts = http.strings("allowed_hosts", [](const std::string& name) -> std::optional<std::string> {
+    if (name.empty() || name.size() > 253 || core::has_control(name) ||
+        name.find_first_of(" /:@[]") != std::string::npos) {
+      return std::string{"a host name (no spaces, ports or schemes)"};
+    }
+    return std::nullopt;
+  });
+  http.integer("max_connections_per_client", {"max_connections_per_client", 1, 10000}, c.max_connections_per_client);
 
   parse_board(root, c);
   hw::GpioBoardConfig& g = c.gpio;
@@ -359,19 +422,27 @@ Config parse_root(const toml::table& root) {
 
   Section mqtt(subtable(root, "mqtt"), "mqtt",
                {"host", "port", "topic_prefix", "username", "password", "tls", "ca_file", "discovery"});
-  if (auto s = mqtt.string("host")) c.mqtt.host = *s;
+  // The same rules as for settings changed at run time (station/mqtt_settings).
+  const std::pair<std::string_view, std::pair<station::MqttField, std::string*>> mqtt_strings[] = {
+      {"host", {station::MqttField::Host, &c.mqtt.host}},
+      {"topic_prefix", {station::MqttField::TopicPrefix, &c.mqtt.topic_prefix}},
+      {"username", {station::MqttField::Username, &c.mqtt.username}},
+      {"password", {station::MqttField::Password, &c.mqtt.password}}};
+  for (const auto& [key, target] : mqtt_strings) {
+    if (auto v = mqtt.string(key)) {
+      if (auto e = station::check_mqtt_field(target.first, *v)) {
+        const bool secret = key == "password";
+        mqtt.fail(*mqtt.node_of(key), "mqtt." + std::string{key} + " = " +
+                                          (secret ? std::string{"(hidden)"} : "\"" + core::shown(*v) + "\"") +
+                                          " is not allowed (it " + *e + ")");
+      }
+      *target.second = *v;
+    }
+  }
   mqtt.integer("port", {"port", 1, 65535}, c.mqtt.port);
-  if (auto s = mqtt.string("topic_prefix")) c.mqtt.topic_prefix = *s;
-  if (auto s = mqtt.string("username")) c.mqtt.username = *s;
-  if (auto s = mqtt.string("password")) c.mqtt.password = *s;
   mqtt.boolean("tls", c.mqtt.tls);
   if (auto s = mqtt.string("ca_file")) c.mqtt_ca_file = *s;
   mqtt.boolean("discovery", c.mqtt_discovery);
-  if (c.mqtt.topic_prefix.find_first_of("#+") != std::string::npos || c.mqtt.topic_prefix.starts_with('/') ||
-      c.mqtt.topic_prefix.ends_with('/')) {
-    throw ConfigError{"mqtt.topic_prefix = \"" + c.mqtt.topic_prefix +
-                      "\" is not allowed (allowed: no # or +, not starting or ending with /)"};
-  }
 
   apply_meters(c);
   return c;
@@ -399,35 +470,33 @@ std::variant<Config, std::string> parse_config(const std::string& text, const st
     if (auto e = core::validate_settings(c.settings)) return source + ": " + e->message();
     return c;
   } catch (const toml::parse_error& e) {
-    return source + ": line " + std::to_string(e.source().begin.line) + ": " + std::string{e.description()};
+    return parse_error_message(e, text, source);
   } catch (const ConfigError& e) {
     return source + ": " + e.message;
   }
 }
 
 std::variant<Config, std::string> load_board_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return path + ": cannot be read";
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string error;
+  const auto text = read_regular_file(path, kMaxConfigBytes, error);
+  if (!text) return error.empty() ? path + ": not found" : error;
   try {
-    toml::table root = toml::parse(text.str(), std::string_view{path});
+    toml::table root = toml::parse(*text, std::string_view{path});
     Config c;
     parse_board(root, c);
     return c;
   } catch (const toml::parse_error& e) {
-    return path + ": line " + std::to_string(e.source().begin.line) + ": " + std::string{e.description()};
+    return parse_error_message(e, *text, path);
   } catch (const ConfigError& e) {
     return path + ": " + e.message;
   }
 }
 
 std::variant<Config, std::string> load_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return path + ": cannot be read";
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), path);
+  std::string error;
+  const auto text = read_regular_file(path, kMaxConfigBytes, error);
+  if (!text) return error.empty() ? path + ": not found" : error;
+  return parse_config(*text, path);
 }
 
 std::optional<std::string> check_listen_address(const std::string& list) {
@@ -445,6 +514,12 @@ std::optional<std::string> check_listen_address(const std::string& list) {
     }
     if (std::stol(port) > 65535) return "the port must be a number 0..65535";
     if (host.front() == '[' && host.back() != ']') return "an IPv6 address goes in brackets: [::1]:8080";
+    const bool v6 = host.front() == '[';
+    const std::string address = v6 ? host.substr(1, host.size() - 2) : host;
+    unsigned char buf[16];
+    if (address != "localhost" && inet_pton(v6 ? AF_INET6 : AF_INET, address.c_str(), buf) != 1) {
+      return "'" + core::shown(address) + "' is not an IP address (use e.g. 0.0.0.0:80, [::]:80 or 127.0.0.1:8080)";
+    }
   }
   return std::nullopt;
 }

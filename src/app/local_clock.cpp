@@ -32,3 +32,13 @@ std::int64_t to_epoch(core::LocalTime t) {
 }
 
 }  // namespace evsed::app
+
+namespace evsed::app {
+
+bool LocalClock::exists(core::LocalTime t) const {
+  // A skipped time comes back from the C library moved past the gap.
+  const auto minute = std::chrono::floor<std::chrono::minutes>(t);
+  return std::chrono::floor<std::chrono::minutes>(local_of(epoch_of(minute))) == minute;
+}
+
+}  // namespace evsed::app

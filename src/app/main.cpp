@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     auto loaded = load_config(options.config_path);
     if (auto* err = std::get_if<std::string>(&loaded)) {
       log->error("{}", *err);
-      if (!options.safe_state) return 1;
+      if (!options.safe_state) return kConfigError;
       // A mistake elsewhere in the file must not keep the board from being made safe.
       loaded = load_board_config(options.config_path);
       if (auto* board_err = std::get_if<std::string>(&loaded)) {

@@ -36,8 +36,8 @@ std::string mac_of(const std::string& name) {
   return mac;
 }
 
-http::WifiView wifi_of(const std::string& name) {
-  http::WifiView w;
+station::WifiView wifi_of(const std::string& name) {
+  station::WifiView w;
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd >= 0) {
     char essid[IW_ESSID_MAX_SIZE + 1] = {};
@@ -74,8 +74,8 @@ http::WifiView wifi_of(const std::string& name) {
 
 }  // namespace
 
-http::NetworkView read_network() {
-  http::NetworkView view;
+station::NetworkView read_network() {
+  station::NetworkView view;
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) return view;
   std::map<std::string, Interface> interfaces;

@@ -24,10 +24,10 @@ void PowerHistory::record(core::LocalTime when, int watts) {
   }
 }
 
-std::vector<http::PowerSlot> PowerHistory::last_day(core::LocalTime now) const {
+std::vector<station::PowerSlot> PowerHistory::last_day(core::LocalTime now) const {
   const auto today = std::chrono::floor<std::chrono::days>(now);
   const int current = slot_of(now);
-  std::vector<http::PowerSlot> out;
+  std::vector<station::PowerSlot> out;
   out.reserve(kSlots);
   for (int i = 1; i <= kSlots; ++i) {
     const int index = (current + i) % kSlots;

@@ -1,15 +1,17 @@
 #include "evsed/app/settings_store.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "evsed/core/outside_text.hpp"
 
 namespace evsed::app {
 
@@ -17,10 +19,7 @@ namespace {
 
 using nlohmann::json;
 constexpr int kFormat = 1;
-
-std::string sys_error(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
+constexpr std::size_t kMaxStateFile = 1024 * 1024;
 
 std::string format_local(core::LocalTime t) {
   using namespace std::chrono;
@@ -47,18 +46,90 @@ std::optional<core::LocalTime> parse_local(const std::string& s) {
   return local_days{ymd} + hours{h} + minutes{mi} + seconds{sec};
 }
 
-// Reads an integer field if present; false when present but not an integer.
-bool read_int(const json& j, const char* key, std::optional<long long>& out) {
-  auto it = j.find(key);
-  if (it == j.end()) return true;
-  if (!it->is_number_integer()) return false;
-  out = it->get<long long>();
-  return true;
+// One key of the file: how to put its value into the settings, or why not.
+using Setter = std::function<std::optional<std::string>(const json& v, core::Settings& s)>;
+
+std::optional<std::string> need_int(const json& v, long long lo, long long hi, long long& out) {
+  if (!v.is_number_integer()) return "not an integer";
+  out = v.get<long long>();
+  if (out < lo || out > hi) return "out of range";
+  return std::nullopt;
+}
+
+Setter int_setter(long long lo, long long hi, std::function<void(core::Settings&, long long)> put) {
+  return [=](const json& v, core::Settings& s) -> std::optional<std::string> {
+    long long n = 0;
+    if (auto e = need_int(v, lo, hi, n)) return e;
+    put(s, n);
+    return std::nullopt;
+  };
+}
+
+Setter bool_setter(std::function<void(core::Settings&, bool)> put) {
+  return [=](const json& v, core::Settings& s) -> std::optional<std::string> {
+    if (!v.is_boolean()) return "not true or false";
+    put(s, v.get<bool>());
+    return std::nullopt;
+  };
+}
+
+Setter time_setter(std::optional<core::LocalTime> core::DelayedCharging::* member) {
+  return [=](const json& v, core::Settings& s) -> std::optional<std::string> {
+    if (v.is_null()) {
+      (s.delayed.*member).reset();
+      return std::nullopt;
+    }
+    auto t = v.is_string() ? parse_local(v.get<std::string>()) : std::nullopt;
+    if (!t) return "not null or \"YYYY-MM-DDTHH:MM:SS\"";
+    s.delayed.*member = t;
+    return std::nullopt;
+  };
+}
+
+const std::vector<std::pair<std::string_view, Setter>>& setters() {
+  using core::Amps;
+  using core::Minutes;
+  static const std::vector<std::pair<std::string_view, Setter>> table{
+      {"access", int_setter(0, 2, [](auto& s, long long v) { s.access = static_cast<core::AccessStatus>(v); })},
+      {"mode", int_setter(0, 2, [](auto& s, long long v) { s.mode = static_cast<core::ChargeMode>(v); })},
+      {"enable_C2", int_setter(0, 4, [](auto& s, long long v) { s.enable_c2 = static_cast<core::EnableC2>(v); })},
+      {"current_min", int_setter(0, 1000, [](auto& s, long long v) { s.min_current = Amps{static_cast<int>(v)}; })},
+      {"solar_start_current",
+       int_setter(0, 1000, [](auto& s, long long v) { s.solar_start_current = Amps{static_cast<int>(v)}; })},
+      {"solar_stop_time", int_setter(0, 1000, [](auto& s, long long v) { s.solar_stop_time = Minutes{v}; })},
+      {"solar_max_import",
+       int_setter(0, 1000, [](auto& s, long long v) { s.solar_max_import = Amps{static_cast<int>(v)}; })},
+      {"capacity_mode",
+       int_setter(0, 3, [](auto& s, long long v) { s.capacity_mode = static_cast<core::CapacityMode>(v); })},
+      {"current_max_sum_mains",
+       int_setter(0, 100000, [](auto& s, long long v) { s.max_sum_mains = Amps{static_cast<int>(v)}; })},
+      {"max_sum_mains_time", int_setter(0, 1000, [](auto& s, long long v) { s.max_sum_mains_time = Minutes{v}; })},
+      {"intervals",
+       [](const json& v, core::Settings& s) -> std::optional<std::string> {
+         if (!v.is_array()) return "not an array";
+         std::vector<core::CapacityInterval> list;
+         for (const auto& e : v) {
+           long long start = 0, power = 0;
+           if (!e.is_object() || !e.contains("start") || !e.contains("power") ||
+               need_int(e["start"], 0, 1439, start) || need_int(e["power"], 0, 1'000'000, power)) {
+             return "entries must be {\"start\": 0..1439, \"power\": watts}";
+           }
+           list.push_back({static_cast<int>(start), static_cast<int>(power)});
+         }
+         s.capacity_intervals = std::move(list);
+         return std::nullopt;
+       }},
+      {"cablelock", bool_setter([](auto& s, bool v) { s.cable_lock = v; })},
+      {"starttime", time_setter(&core::DelayedCharging::start)},
+      {"stoptime", time_setter(&core::DelayedCharging::stop)},
+      {"repeat", bool_setter([](auto& s, bool v) { s.delayed.repeat = v; })},
+  };
+  return table;
 }
 
 }  // namespace
 
-SettingsStore::SettingsStore(std::string state_dir) : dir_(std::move(state_dir)), path_(dir_ + "/settings.json") {}
+SettingsStore::SettingsStore(std::string state_dir) : path_(std::move(state_dir) + "/settings.json") {}
 
 std::string SettingsStore::to_json(const core::Settings& s) {
   json j;
@@ -82,131 +153,102 @@ std::string SettingsStore::to_json(const core::Settings& s) {
   return j.dump(2) + "\n";
 }
 
-std::optional<core::Settings> SettingsStore::from_json(const std::string& text, const core::Settings& base,
-                                                       std::string& problem) {
+SettingsStore::Loaded SettingsStore::from_json(const std::string& text, const core::Settings& base) {
+  Loaded out{base, {}, std::nullopt, true};
   const json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
-    problem = "not a JSON object";
-    return std::nullopt;
+    out.problem = "not a JSON object";
+    return out;
   }
-  static constexpr const char* kKnown[] = {"format",        "access",    "mode",
-                                           "enable_C2",     "current_min", "solar_start_current",
-                                           "solar_stop_time", "solar_max_import", "capacity_mode",
-                                           "current_max_sum_mains", "max_sum_mains_time", "intervals",
-                                           "cablelock",     "starttime", "stoptime",
-                                           "repeat"};
-  for (const auto& [key, _] : j.items()) {
-    if (std::find_if(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return key == k; }) ==
-        std::end(kKnown)) {
-      problem = "unknown key '" + key + "'";
-      return std::nullopt;
-    }
+  if (auto f = j.find("format"); f != j.end() && (!f->is_number_integer() || f->get<long long>() != kFormat)) {
+    out.problem = "format " + core::shown(f->dump()) + " is not known";
+    return out;
   }
-  std::optional<long long> format, access, mode, c2, min, start, stop, import, cap_mode, sum, sum_time;
-  const std::pair<const char*, std::optional<long long>*> ints[] = {
-      {"format", &format},     {"access", &access},        {"mode", &mode},
-      {"enable_C2", &c2},      {"current_min", &min},      {"solar_start_current", &start},
-      {"solar_stop_time", &stop}, {"solar_max_import", &import}, {"capacity_mode", &cap_mode},
-      {"current_max_sum_mains", &sum}, {"max_sum_mains_time", &sum_time}};
-  for (const auto& [key, out] : ints) {
-    if (!read_int(j, key, *out)) {
-      problem = std::string{key} + " must be an integer";
-      return std::nullopt;
-    }
-  }
-  if (format && *format != kFormat) {
-    problem = "format " + std::to_string(*format) + " is not known";
-    return std::nullopt;
-  }
-  auto in = [](const std::optional<long long>& v, long long lo, long long hi) { return !v || (*v >= lo && *v <= hi); };
-  if (!in(access, 0, 2) || !in(mode, 0, 2) || !in(c2, 0, 4) || !in(cap_mode, 0, 3)) {
-    problem = "access, mode, enable_C2 or capacity_mode out of range";
-    return std::nullopt;
-  }
-
-  core::Settings s = base;
-  if (access) s.access = static_cast<core::AccessStatus>(*access);
-  if (mode) s.mode = static_cast<core::ChargeMode>(*mode);
-  if (c2) s.enable_c2 = static_cast<core::EnableC2>(*c2);
-  if (min) s.min_current = core::Amps{static_cast<int>(*min)};
-  if (start) s.solar_start_current = core::Amps{static_cast<int>(*start)};
-  if (stop) s.solar_stop_time = core::Minutes{*stop};
-  if (import) s.solar_max_import = core::Amps{static_cast<int>(*import)};
-  if (cap_mode) s.capacity_mode = static_cast<core::CapacityMode>(*cap_mode);
-  if (sum) s.max_sum_mains = core::Amps{static_cast<int>(std::clamp<long long>(*sum, -1, 100000))};
-  if (sum_time) s.max_sum_mains_time = core::Minutes{*sum_time};
-
-  if (auto it = j.find("intervals"); it != j.end()) {
-    if (!it->is_array()) {
-      problem = "intervals must be an array";
-      return std::nullopt;
-    }
-    s.capacity_intervals.clear();
-    for (const auto& e : *it) {
-      if (!e.is_object() || !e.contains("start") || !e.contains("power") || !e["start"].is_number_integer() ||
-          !e["power"].is_number_integer()) {
-        problem = "intervals entries must be {\"start\": minute, \"power\": watts}";
-        return std::nullopt;
-      }
-      s.capacity_intervals.push_back(
-          {static_cast<int>(std::clamp<long long>(e["start"].get<long long>(), -1, 100000)),
-           static_cast<int>(std::clamp<long long>(e["power"].get<long long>(), -1, 100000000))});
-    }
-  }
-  if (auto it = j.find("cablelock"); it != j.end()) {
-    if (!it->is_boolean()) {
-      problem = "cablelock must be true or false";
-      return std::nullopt;
-    }
-    s.cable_lock = it->get<bool>();
-  }
-  if (auto it = j.find("repeat"); it != j.end()) {
-    if (!it->is_boolean()) {
-      problem = "repeat must be true or false";
-      return std::nullopt;
-    }
-    s.delayed.repeat = it->get<bool>();
-  }
-  for (auto [key, target] : {std::pair{"starttime", &s.delayed.start}, std::pair{"stoptime", &s.delayed.stop}}) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) {
-      target->reset();
+  auto drop = [&](const std::string& key, const json& v, const std::string& why) {
+    out.dropped.push_back(core::shown(key) + " = " + core::shown(v.dump(-1, ' ', false, json::error_handler_t::replace)) +
+                          " dropped: " + why);
+  };
+  // Each value is tried on its own against everything accepted so far; the
+  // relations (current_min <= current_max) are checked with the configuration.
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();
+    const json& v = item.value();
+    if (key == "format") continue;
+    const auto& table = setters();
+    const auto it = std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.first == key; });
+    if (it == table.end()) {
+      drop(key, v, "not a run-time setting");
       continue;
     }
-    std::optional<core::LocalTime> t = it->is_string() ? parse_local(it->get<std::string>()) : std::nullopt;
-    if (!t) {
-      problem = std::string{key} + " must be null or \"YYYY-MM-DDTHH:MM:SS\"";
-      return std::nullopt;
+    core::Settings candidate = out.settings;
+    if (auto e = it->second(v, candidate)) {
+      drop(key, v, *e);
+      continue;
     }
-    *target = t;
-  }
-  if (auto e = core::validate_settings(s)) {
-    problem = e->message();
-    return std::nullopt;
-  }
-  return s;
-}
-
-SettingsStore::Loaded SettingsStore::load(const core::Settings& base) const {
-  Loaded out{base, std::nullopt, false};
-  const auto text = read_file(path_);
-  if (!text) return out;  // first start
-  out.found = true;
-  std::string problem;
-  if (auto s = from_json(*text, base, problem)) {
-    out.settings = *s;
-  } else {
-    out.problem = set_aside(path_, problem);
+    if (auto e = core::validate_settings(candidate)) {
+      drop(key, v, e->message());
+      continue;
+    }
+    out.settings = std::move(candidate);
   }
   return out;
 }
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+SettingsStore::Loaded SettingsStore::load(const core::Settings& base) const {
+  std::string error;
+  const auto text = read_regular_file(path_, kMaxStateFile, error);
+  if (!text) {
+    Loaded out{base, {}, std::nullopt, false};
+    if (!error.empty()) {
+      out.found = true;
+      out.problem = set_aside(path_, error);
+    }
+    return out;
+  }
+  Loaded out = from_json(*text, base);
+  if (out.problem) out.problem = set_aside(path_, *out.problem);
+  return out;
+}
+
+std::optional<std::string> read_regular_file(const std::string& path, std::size_t max_bytes, std::string& error) {
+  error.clear();
+  // O_NONBLOCK: a FIFO must not hang the open; fstat then refuses it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    if (errno != ENOENT) error = path + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    error = path + " is not a regular file";
+    return std::nullopt;
+  }
+  if (static_cast<std::size_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    error = path + " is too large (" + std::to_string(st.st_size) + " bytes, at most " + std::to_string(max_bytes) + ")";
+    return std::nullopt;
+  }
+  std::string text;
+  char buf[8192];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error = path + ": " + std::strerror(errno);
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > max_bytes) {
+      error = path + " is too large (more than " + std::to_string(max_bytes) + " bytes)";
+      ::close(fd);
+      return std::nullopt;
+    }
+  }
+  ::close(fd);
+  return text;
 }
 
 std::string set_aside(const std::string& path, const std::string& problem) {
@@ -215,48 +257,6 @@ std::string set_aside(const std::string& path, const std::string& problem) {
     return path + " is invalid (" + problem + ") and could not be moved aside: " + std::strerror(errno);
   }
   return path + " is invalid (" + problem + "); kept as " + bad + ", using defaults";
-}
-
-std::optional<std::string> SettingsStore::save(const core::Settings& s) const {
-  return write_file_atomically(path_, to_json(s));
-}
-
-std::optional<std::string> SettingsStore::erase() const {
-  if (std::remove(path_.c_str()) != 0 && errno != ENOENT) return sys_error("remove", path_);
-  return std::nullopt;
-}
-
-std::optional<std::string> write_file_atomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return sys_error("open", tmp);
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      auto e = sys_error("write", tmp);
-      ::close(fd);
-      return e;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    auto e = sys_error("fsync", tmp);
-    ::close(fd);
-    return e;
-  }
-  if (::close(fd) != 0) return sys_error("close", tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return sys_error("rename", tmp);
-  // The rename itself must reach the disk too.
-  const auto slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return std::nullopt;
 }
 
 }  // namespace evsed::app

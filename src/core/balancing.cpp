@@ -131,7 +131,7 @@ BalanceOutcome calc_balanced_current(const BalanceContext& ctx, const BalanceReq
     out.limiter = s.mode == ChargeMode::Solar ? CurrentLimiter::SolarSurplus : CurrentLimiter::MaxMains;
     if (s.mode == ChargeMode::Solar && ctx.own_state_b && s.enable_c2 == EnableC2::Auto) {
       // Before charging starts: three phases only with export for MinCurrent on each, plus 3 A.
-      const int wanted = -ctx.grid.mains_sum >= min_current * 3 + DeciAmps{30} ? 3 : 1;
+      const int wanted = -ctx.grid.mains_sum >= min_current * 3 + regulation::kThreePhaseStartMargin ? 3 : 1;
       if (wanted != ctx.phases) out.request_phases = wanted;
     }
     DeciAmps headroom = s.max_mains.deci() - ctx.grid.mains_worst_phase;
@@ -156,24 +156,26 @@ BalanceOutcome calc_balanced_current(const BalanceContext& ctx, const BalanceReq
       if (req.new_measurement) {
         // Up by a quarter of the headroom (Smart), down by the whole overshoot at once.
         if (headroom > DeciAmps{0}) {
-          if (s.mode == ChargeMode::Smart) state.iset += headroom / 4;
+          if (s.mode == ChargeMode::Smart) state.iset += headroom / regulation::kSmartIncreaseDivisor;
         } else {
           state.iset += headroom;
         }
       }
-      state.iset = std::clamp(state.iset, DeciAmps{0}, DeciAmps{800});
+      state.iset = std::clamp(state.iset, DeciAmps{0}, regulation::kMaxIset);
     }
 
     if (s.mode == ChargeMode::Solar && t.active > 0 && headroom > DeciAmps{0} && req.new_measurement) {
       // Fine regulation around the tolerated import.
       if (isum_import < DeciAmps{0}) {
-        state.iset += (isum_import < DeciAmps{-10} && headroom > DeciAmps{10}) ? DeciAmps{5} : DeciAmps{1};
-      } else if (isum_import > DeciAmps{20}) {
+        state.iset += (isum_import < -regulation::kSolarSurplusForCoarse && headroom > regulation::kSolarSurplusForCoarse)
+                          ? regulation::kSolarCoarseStep
+                          : regulation::kSolarFineStep;
+      } else if (isum_import > regulation::kSolarImportHalve) {
         state.iset -= isum_import / 2;
-      } else if (isum_import > DeciAmps{10}) {
-        state.iset -= DeciAmps{5};
-      } else if (isum_import > DeciAmps{3}) {
-        state.iset -= DeciAmps{1};
+      } else if (isum_import > regulation::kSolarImportCoarse) {
+        state.iset -= regulation::kSolarCoarseStep;
+      } else if (isum_import > regulation::kSolarImportFine) {
+        state.iset -= regulation::kSolarFineStep;
       }
     }
 
@@ -196,7 +198,7 @@ BalanceOutcome calc_balanced_current(const BalanceContext& ctx, const BalanceReq
     out.limiter = CurrentLimiter::MaxCircuit;
   }
   if (ctx.grid_relay_open) {
-    const DeciAmps relay_cap = DeciAmps{180} / (ctx.single_phase_forced ? 1 : 3);
+    const DeciAmps relay_cap = regulation::kGridRelaySum / (ctx.single_phase_forced ? 1 : 3);
     if (state.iset > relay_cap) {
       state.iset = relay_cap;
       out.limiter = CurrentLimiter::GridRelay;
@@ -217,11 +219,11 @@ BalanceOutcome calc_balanced_current(const BalanceContext& ctx, const BalanceReq
             if (left == 0) {
               // Small deficit: try StopTime on three phases first; otherwise 30 s.
               Seconds d = isum_import < min_current ? Seconds{s.solar_stop_time} : Seconds{0};
-              if (d == Seconds{0}) d = Seconds{30};
+              if (d == Seconds{0}) d = regulation::kSwitchTo1PDefault;
               out.solar_stop = TimerChange::start(d, TimerPurpose::SwitchTo1P);
               left = d.count();
             }
-            if (left <= 2) {
+            if (left <= regulation::kSwitchTo1PMarginS) {
               out.request_phases = 1;
               out.stop_for_phase_switch = true;
               out.solar_stop = TimerChange::clear();
@@ -244,18 +246,18 @@ BalanceOutcome calc_balanced_current(const BalanceContext& ctx, const BalanceReq
     } else {
       bool phase_timer_running = false;
       if (s.mode == ChargeMode::Solar && ctx.phases == 1 && s.enable_c2 == EnableC2::Auto &&
-          state.iset + DeciAmps{8} >= s.max_current.deci() && ctx.own_state_c) {
+          state.iset + regulation::kSolarTopMargin >= s.max_current.deci() && ctx.own_state_c) {
         // At the top on one phase: three phases if the export would carry MinCurrent on each.
         std::int32_t spare_a = 3 * (s.min_current.value() + 1) - s.max_current.value();
-        if (spare_a < 0) spare_a = 3;
+        if (spare_a < 0) spare_a = regulation::kThreePhaseSpareFallbackA;
         if (-ctx.grid.mains_sum > Amps{spare_a}.deci()) {
           phase_timer_running = true;
           std::int64_t left = req.solar_stop_left_s;
           if (left == 0) {
-            out.solar_stop = TimerChange::start(Seconds{63}, TimerPurpose::SwitchTo3P);
-            left = 63;
+            out.solar_stop = TimerChange::start(regulation::kSwitchTo3PDelay, TimerPurpose::SwitchTo3P);
+            left = regulation::kSwitchTo3PDelay.count();
           }
-          if (left <= 3) {
+          if (left <= regulation::kSwitchTo3PMarginS) {
             out.request_phases = 3;
             out.stop_for_phase_switch = true;
             out.solar_stop = TimerChange::clear();
@@ -287,7 +289,8 @@ BalanceOutcome calc_balanced_current(const BalanceContext& ctx, const BalanceReq
     out.limiter = CurrentLimiter::None;
   }
 
-  out.raise_less_6a = regulating && (state.no_current > 2 || ctx.grid.mains_worst_phase > s.max_mains.deci() * 2);
+  out.raise_less_6a = regulating && (state.no_current > regulation::kShortageCycles ||
+                                     ctx.grid.mains_worst_phase > s.max_mains.deci() * regulation::kRunawayFactor);
   return out;
 }
 

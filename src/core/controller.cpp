@@ -51,7 +51,9 @@ Outputs Controller::outputs() const {
   Outputs o;
   const bool override_disconnects = pwm_override_ && pwm_override_->value == 0;
   o.pilot_connected = !pilot_disconnected_ && !override_disconnects;
-  const PwmDuty offer = pwm_override_ && !override_disconnects ? *pwm_override_ : duty_for_current(offered_);
+  // The expert override may only signal less than the controller's own offer,
+  // which already respects the cable, MaxCurrent and every limiter.
+  const PwmDuty offer = override_lowers_offer() ? *pwm_override_ : regular_duty();
   switch (state_) {
     case ChargeState::B:
       o.duty = pwm_started_ ? offer : kDutySteadyHigh;
@@ -74,6 +76,22 @@ Outputs Controller::outputs() const {
   }
   if (lock_used() && (state_ != ChargeState::A || settings_.cable_lock)) o.lock = LockPosition::Locked;
   return o;
+}
+
+bool Controller::override_lowers_offer() const {
+  if (!pwm_override_ || pwm_override_->value == 0) return false;
+  return current_for_duty(*pwm_override_) <= current_for_duty(regular_duty());
+}
+
+LedIndication Controller::led(TimePoint now) const {
+  const ErrorFlags hard{static_cast<std::uint16_t>(errors_.bits() & ~static_cast<std::uint16_t>(ErrorFlag::Less6A))};
+  if (hard.any()) return {LedPattern::FastBlink, LedColour::Error};
+  if (settings_.access != AccessStatus::On) return {LedPattern::On, LedColour::Off};
+  const LedColour colour = settings_.mode == ChargeMode::Smart   ? LedColour::Smart
+                           : settings_.mode == ChargeMode::Solar ? LedColour::Solar
+                                                                 : LedColour::Normal;
+  const bool waiting = errors_.has(ErrorFlag::Less6A) || (charge_delay_.running() && !charge_delay_.expired(now));
+  return {waiting ? LedPattern::SlowBlink : LedPattern::On, colour};
 }
 
 // ---------------------------------------------------------------------------
@@ -745,7 +763,8 @@ void Controller::set_enable_c2(EnableC2 c, TimePoint now) {
 }
 
 // ---------------------------------------------------------------------------
-// Settings patch (REST / MQTT), in SmartEVSE's processing order
+// Settings patch (REST / MQTT / dashboard): a walk over kFields, in SmartEVSE's
+// processing order
 
 PatchResult Controller::apply(const SettingsPatch& p, TimePoint now) {
   PatchResult result;
@@ -754,171 +773,114 @@ PatchResult Controller::apply(const SettingsPatch& p, TimePoint now) {
     return result;
   }
   local_now_ = p.local_now;
-  auto applied = [&](std::string_view field, std::string detail) {
-    result.fields.push_back({field, FieldResult::Outcome::Applied, std::move(detail)});
-  };
-  auto rejected = [&](std::string_view field, std::string why) {
-    result.fields.push_back({field, FieldResult::Outcome::Rejected, std::move(why)});
-  };
-  auto ignored = [&](std::string_view field, std::string why) {
-    result.fields.push_back({field, FieldResult::Outcome::Ignored, std::move(why)});
-  };
-  // Validates a candidate with one field changed; applies it only if the whole is valid.
-  auto try_set = [&](std::string_view field, auto mutate) {
-    Settings candidate = settings_;
-    mutate(candidate);
-    if (auto err = validate_settings(candidate)) {
-      rejected(field, err->message());
-      return false;
-    }
-    if (!(candidate == settings_)) mark_settings_changed();
-    settings_ = std::move(candidate);
-    return true;
-  };
-
-  if (p.current_min) {
-    if (auto e = check_range(ranges::kCurrentMin, *p.current_min)) {
-      rejected("current_min", e->message());
-    } else if (try_set("current_min", [&](Settings& s) { s.min_current = Amps{static_cast<int>(*p.current_min)}; })) {
-      applied("current_min", std::to_string(*p.current_min));
-    }
+  for (const FieldSpec& f : kFields) {
+    if (const auto v = p.get(f.field)) result.fields.push_back(apply_field(f, *v, p, now));
   }
-  if (p.capacity_mode) {
-    const auto v = *p.capacity_mode;
-    if (v < 0 || v > 3) {
-      rejected("capacity_mode", "capacity_mode = " + std::to_string(v) + " is not allowed (allowed: 0..2)");
-    } else if (try_set("capacity_mode", [&](Settings& s) {
-                 s.capacity_mode = static_cast<CapacityMode>(v);
-                 if (s.capacity_mode == CapacityMode::Disabled) s.max_sum_mains = Amps{0};
-               })) {
-      applied("capacity_mode", std::to_string(v));
-    }
-  }
-  if (p.capacity_intervals) {
-    if (try_set("intervals", [&](Settings& s) { s.capacity_intervals = *p.capacity_intervals; })) {
-      applied("intervals", std::to_string(p.capacity_intervals->size()) + " entries");
-    }
-  }
-  if (p.max_sum_mains) {
-    if (auto e = check_range(ranges::kMaxSumMains, *p.max_sum_mains, true)) {
-      rejected("current_max_sum_mains", e->message());
-    } else if (try_set("current_max_sum_mains", [&](Settings& s) {
-                 s.max_sum_mains = Amps{static_cast<int>(*p.max_sum_mains)};
-                 if (s.max_sum_mains.value() != 0 && s.capacity_mode == CapacityMode::Disabled) {
-                   s.capacity_mode = CapacityMode::Fixed;
-                 }
-               })) {
-      applied("current_max_sum_mains", std::to_string(*p.max_sum_mains));
-    }
-  }
-  if (p.max_sum_mains_time) {
-    if (auto e = check_range(ranges::kMaxSumMainsTime, *p.max_sum_mains_time)) {
-      rejected("max_sum_mains_time", e->message());
-    } else if (try_set("max_sum_mains_time", [&](Settings& s) {
-                 s.max_sum_mains_time = Minutes{*p.max_sum_mains_time};
-               })) {
-      applied("max_sum_mains_time", std::to_string(*p.max_sum_mains_time));
-    }
-  }
-  if (p.disable_override_current) {
-    override_current_ = DeciAmps{0};
-    applied("disable_override_current", "OK");
-  }
-  if (p.mode) {
-    const auto m = *p.mode;
-    if (m < 0 || m > 4) {
-      rejected("mode", "mode = " + std::to_string(m) + " is not allowed (allowed: 0..4)");
-    } else if ((m == 2 || m == 3) && !settings_.has_mains_meter) {
-      ignored("mode", "Smart and Solar need a mains meter; none is configured");
-    } else {
-      const DelayedCharging before = settings_.delayed;
-      settings_.delayed = apply_delayed_request(settings_.delayed, p.delayed, local_now_);
-      if (!(before == settings_.delayed)) mark_settings_changed();
-      switch (m) {
-        case 0: set_access(AccessStatus::Off, now); break;
-        case 4: set_access(AccessStatus::Pause, now); break;
-        case 1: set_mode(ChargeMode::Normal, now); break;
-        case 2: set_mode(ChargeMode::Solar, now); break;
-        case 3: set_mode(ChargeMode::Smart, now); break;
-        default: break;
-      }
-      applied("mode", std::to_string(m));
-    }
-  }
-  if (p.enable_c2) {
-    const auto v = *p.enable_c2;
-    if (v < 0 || v > 4) {
-      rejected("enable_C2", "enable_C2 = " + std::to_string(v) + " is not allowed (allowed: 0..4)");
-    } else {
-      set_enable_c2(static_cast<EnableC2>(v), now);
-      applied("enable_C2", std::string{to_string(settings_.enable_c2)});
-    }
-  }
-  if (p.solar_stop_time) {
-    if (auto e = check_range(ranges::kSolarStopTime, *p.solar_stop_time)) {
-      rejected("stop_timer", e->message());
-    } else if (try_set("stop_timer", [&](Settings& s) { s.solar_stop_time = Minutes{*p.solar_stop_time}; })) {
-      applied("stop_timer", std::to_string(*p.solar_stop_time));
-    }
-  }
-  if (p.override_current) {
-    if (settings_.mode == ChargeMode::Solar) {
-      ignored("override_current", "override_current is not used in Solar mode");
-    } else if (auto e = check_override_current(settings_, DeciAmps{static_cast<std::int32_t>(
-                                                               std::clamp<long long>(*p.override_current, -1, 100000))});
-               e || *p.override_current > 100000) {
-      rejected("override_current", e ? e->message() : "override_current out of range");
-    } else {
-      override_current_ = DeciAmps{static_cast<std::int32_t>(*p.override_current)};
-      applied("override_current", std::to_string(*p.override_current));
-    }
-  }
-  if (p.solar_start_current) {
-    if (auto e = check_range(ranges::kSolarStartCurrent, *p.solar_start_current)) {
-      rejected("solar_start_current", e->message());
-    } else if (try_set("solar_start_current", [&](Settings& s) {
-                 s.solar_start_current = Amps{static_cast<int>(*p.solar_start_current)};
-               })) {
-      applied("solar_start_current", std::to_string(*p.solar_start_current));
-    }
-  }
-  if (p.solar_max_import) {
-    if (auto e = check_range(ranges::kSolarMaxImport, *p.solar_max_import)) {
-      rejected("solar_max_import", e->message());
-    } else if (try_set("solar_max_import", [&](Settings& s) {
-                 s.solar_max_import = Amps{static_cast<int>(*p.solar_max_import)};
-               })) {
-      applied("solar_max_import", std::to_string(*p.solar_max_import));
-    }
-  }
-  if (p.cable_lock) {
-    if (settings_.cable_lock != *p.cable_lock) mark_settings_changed();
-    settings_.cable_lock = *p.cable_lock;
-    applied("cablelock", *p.cable_lock ? "1" : "0");
-  }
-  if (p.override_pwm) {
-    const auto v = *p.override_pwm;
-    const bool contactor_closed = state_ == ChargeState::C || state_ == ChargeState::C1;
-    if (v > kDutySteadyHigh.value || v < -1) {
-      rejected("override_pwm", "override_pwm = " + std::to_string(v) + " is not allowed (allowed: -1..1024)");
-    } else if (v == 0 && contactor_closed) {
-      rejected("override_pwm", "the pilot cannot be disconnected while the contactor is closed");
-    } else {
-      if (v < 0) {
-        pwm_override_.reset();
-        applied("override_pwm", std::to_string(outputs().duty.value));
-      } else {
-        pwm_override_ = PwmDuty{static_cast<std::int32_t>(v)};
-        applied("override_pwm", std::to_string(v));
-      }
-    }
-  }
-
   // New limits act now, not at the next cycle.
   regulate(false, now);
   expire_timers(now);
   result.commands = take_commands();
   return result;
+}
+
+FieldResult Controller::apply_field(const FieldSpec& f, std::int64_t v, const SettingsPatch& p, TimePoint now) {
+  FieldResult r{f.field, FieldResult::Outcome::Applied, v, {}};
+  auto rejected = [&](std::string why) {
+    r.outcome = FieldResult::Outcome::Rejected;
+    r.reason = std::move(why);
+    return r;
+  };
+  auto ignored = [&](std::string why) {
+    r.outcome = FieldResult::Outcome::Ignored;
+    r.reason = std::move(why);
+    return r;
+  };
+  // A candidate with the field changed is applied only if the whole stays valid.
+  auto try_set = [&](auto mutate) {
+    Settings candidate = settings_;
+    mutate(candidate);
+    if (auto err = validate_settings(candidate)) return rejected(err->message());
+    if (!(candidate == settings_)) mark_settings_changed();
+    settings_ = std::move(candidate);
+    return r;
+  };
+  if (f.unit != FieldUnit::List) {
+    if (auto e = check_range(f.range, v, f.zero_means_off)) return rejected(e->message());
+  }
+  const auto amps = [&] { return Amps{static_cast<std::int32_t>(v)}; };
+
+  switch (f.field) {
+    case Field::CurrentMin:
+      return try_set([&](Settings& s) { s.min_current = amps(); });
+    case Field::CapacityMode:
+      return try_set([&](Settings& s) {
+        s.capacity_mode = static_cast<CapacityMode>(v);
+        if (s.capacity_mode == CapacityMode::Disabled) s.max_sum_mains = Amps{0};
+      });
+    case Field::CapacityIntervals:
+      if (auto e = check_range(f.range, static_cast<long long>(p.intervals.size()))) return rejected(e->message());
+      r.value = static_cast<std::int64_t>(p.intervals.size());
+      return try_set([&](Settings& s) { s.capacity_intervals = p.intervals; });
+    case Field::MaxSumMains:
+      return try_set([&](Settings& s) {
+        s.max_sum_mains = amps();
+        if (v != 0 && s.capacity_mode == CapacityMode::Disabled) s.capacity_mode = CapacityMode::Fixed;
+      });
+    case Field::MaxSumMainsTime:
+      return try_set([&](Settings& s) { s.max_sum_mains_time = Minutes{v}; });
+    case Field::DisableOverrideCurrent:
+      override_current_ = DeciAmps{0};
+      return r;
+    case Field::Mode: {
+      const auto m = static_cast<ModeChoice>(v);
+      if ((m == ModeChoice::Smart || m == ModeChoice::Solar) && !settings_.has_mains_meter) {
+        return ignored("Smart and Solar need a mains meter; none is configured");
+      }
+      const DelayedCharging before = settings_.delayed;
+      settings_.delayed = apply_delayed_request(settings_.delayed, p.delayed, local_now_);
+      if (!(before == settings_.delayed)) mark_settings_changed();
+      switch (m) {
+        case ModeChoice::Off: set_access(AccessStatus::Off, now); break;
+        case ModeChoice::Pause: set_access(AccessStatus::Pause, now); break;
+        case ModeChoice::Normal: set_mode(ChargeMode::Normal, now); break;
+        case ModeChoice::Solar: set_mode(ChargeMode::Solar, now); break;
+        case ModeChoice::Smart: set_mode(ChargeMode::Smart, now); break;
+      }
+      return r;
+    }
+    case Field::EnableC2:
+      set_enable_c2(static_cast<EnableC2>(v), now);
+      return r;
+    case Field::SolarStopTime:
+      return try_set([&](Settings& s) { s.solar_stop_time = Minutes{v}; });
+    case Field::OverrideCurrent:
+      if (settings_.mode == ChargeMode::Solar) return ignored("override_current is not used in Solar mode");
+      if (auto e = check_override_current(settings_, DeciAmps{static_cast<std::int32_t>(v)})) {
+        return rejected(e->message());
+      }
+      override_current_ = DeciAmps{static_cast<std::int32_t>(v)};
+      return r;
+    case Field::SolarStartCurrent:
+      return try_set([&](Settings& s) { s.solar_start_current = amps(); });
+    case Field::SolarMaxImport:
+      return try_set([&](Settings& s) { s.solar_max_import = amps(); });
+    case Field::CableLock:
+      if (settings_.cable_lock != (v == 1)) mark_settings_changed();
+      settings_.cable_lock = v == 1;
+      return r;
+    case Field::OverridePwm: {
+      const bool contactor_closed = state_ == ChargeState::C || state_ == ChargeState::C1;
+      if (v == 0 && contactor_closed) return rejected("the pilot cannot be disconnected while the contactor is closed");
+      if (v < 0) {
+        pwm_override_.reset();
+        r.value = outputs().duty.value;
+      } else {
+        pwm_override_ = PwmDuty{static_cast<std::int32_t>(v)};
+      }
+      return r;
+    }
+  }
+  return rejected("unknown field");
 }
 
 // ---------------------------------------------------------------------------
@@ -943,6 +905,10 @@ CurrentLimiter Controller::limiter(TimePoint now) const {
   if (state_ == ChargeState::B && car_connected_ && pilot_level_ == PilotLevel::V6 && !lock_confirmed()) {
     return CurrentLimiter::Lock;
   }
+  if (pwm_override_ && pwm_override_->value != 0 && pwm_started_ && override_lowers_offer() &&
+      current_for_duty(*pwm_override_) < current_for_duty(regular_duty())) {
+    return CurrentLimiter::PwmOverride;
+  }
   if (increase_held_) return CurrentLimiter::RateLimit;
   if (calc_limiter_ == CurrentLimiter::MaxCurrent || state_ == ChargeState::B) {
     if (override_current_.value() != 0) return CurrentLimiter::Override;
@@ -965,7 +931,9 @@ Status Controller::status(TimePoint now) const {
   s.diode_checked = diode_check_;
   s.outputs = outputs();
   s.charge_current = slots_[0].balanced;
-  s.offered_current = drives_pwm(state_) && pwm_started_ ? offered_ : DeciAmps{0};
+  // What the pilot signals: with an override, the current its duty means to the car.
+  const bool offering = drives_pwm(state_) && pwm_started_ && s.outputs.pilot_connected;
+  s.offered_current = !offering ? DeciAmps{0} : pwm_override_ ? current_for_duty(s.outputs.duty) : offered_;
   s.override_current = override_current_;
   s.pwm_override = pwm_override_;
   s.iset_balanced = balance_.iset;
@@ -1018,6 +986,7 @@ Status Controller::status(TimePoint now) const {
   s.switch_closed = switch_closed_;
   if (lock_used()) s.lock_locked = lock_feedback_;
   s.effective_max_sum_mains = effective_max_sum_mains(settings_, local_now_);
+  s.led = led(now);
   s.settings = settings_;
   return s;
 }

@@ -1,5 +1,9 @@
 #include "evsed/core/charge_state.hpp"
+#include "evsed/core/led.hpp"
+#include "evsed/core/settings_fields.hpp"
 #include "evsed/core/error_flags.hpp"
+
+#include <array>
 
 namespace evsed::core {
 
@@ -86,6 +90,7 @@ std::string_view to_string(CurrentLimiter l) {
     case CurrentLimiter::Error: return "error";
     case CurrentLimiter::ChargeDelay: return "charge_delay";
     case CurrentLimiter::Lock: return "lock";
+    case CurrentLimiter::PwmOverride: return "pwm_override";
   }
   return "none";
 }
@@ -118,6 +123,61 @@ std::string_view error_web_name(int id) {
     case 11: return "Hardware Fault";
     default: return "Multiple Errors";
   }
+}
+
+}  // namespace evsed::core
+
+namespace evsed::core {
+
+std::string_view to_string(LedPattern p) {
+  switch (p) {
+    case LedPattern::On: return "on";
+    case LedPattern::SlowBlink: return "slow_blink";
+    case LedPattern::FastBlink: return "fast_blink";
+  }
+  return "on";
+}
+
+std::string_view to_string(LedColour c) {
+  switch (c) {
+    case LedColour::Off: return "off";
+    case LedColour::Normal: return "normal";
+    case LedColour::Smart: return "smart";
+    case LedColour::Solar: return "solar";
+    case LedColour::Custom: return "custom";
+    case LedColour::Error: return "error";
+  }
+  return "off";
+}
+
+namespace {
+constexpr std::array<std::string_view, 5> kModeChoiceNames{"Off", "Normal", "Smart", "Solar", "Pause"};
+}
+
+std::string_view to_string(ModeChoice m) {
+  const auto i = static_cast<std::size_t>(m);
+  return i < kModeChoiceNames.size() ? kModeChoiceNames[i] : std::string_view{"N/A"};
+}
+
+std::optional<ModeChoice> mode_choice_from_name(std::string_view name) {
+  for (auto m : kModeChoices) {
+    if (to_string(m) == name) return m;
+  }
+  return std::nullopt;
+}
+
+ModeChoice mode_choice(AccessStatus access, ChargeMode mode) {
+  switch (access) {
+    case AccessStatus::Off: return ModeChoice::Off;
+    case AccessStatus::Pause: return ModeChoice::Pause;
+    case AccessStatus::On: break;
+  }
+  switch (mode) {
+    case ChargeMode::Normal: return ModeChoice::Normal;
+    case ChargeMode::Smart: return ModeChoice::Smart;
+    case ChargeMode::Solar: return ModeChoice::Solar;
+  }
+  return ModeChoice::Normal;
 }
 
 }  // namespace evsed::core

@@ -155,8 +155,8 @@ Amps effective_max_sum_mains(const Settings& s, LocalTime local_now) {
     if (i.start_minute <= minute && (!active || i.start_minute > active->start_minute)) active = &i;
   }
   if (!active) active = latest;
-  // 230 V per phase-ampere with a 100 W margin; never below 1 A.
-  return Amps{std::max(1, (active->power_w - 100) / 230)};
+  // SmartEVSE: (P - 100 W margin) / 230 V, never below 1 A (control-logic.md §3.6).
+  return Amps{std::max(1, (active->power_w - kCapacityMarginW) / kNominalVolts)};
 }
 
 }  // namespace evsed::core

@@ -7,8 +7,6 @@ namespace evsed::http {
 
 namespace {
 
-constexpr std::size_t kMaxValue = 2047;
-
 std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -73,7 +71,11 @@ void Params::add(std::string_view text) {
     const auto eq = pair.find('=');
     auto name = url_decode(pair.substr(0, eq));
     auto value = eq == std::string_view::npos ? std::optional<std::string>{""} : url_decode(pair.substr(eq + 1));
-    if (!name || name->empty() || !value || value->size() > kMaxValue) continue;
+    if (!name || name->empty() || !value) continue;
+    if (value->size() > kMaxValue) {
+      if (!oversized_) oversized_ = lower(*name);
+      continue;
+    }
     items_.emplace_back(lower(*name), std::move(*value));
   }
 }

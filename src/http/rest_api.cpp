@@ -1,25 +1,26 @@
 #include "evsed/http/rest_api.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <chrono>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "evsed/http/params.hpp"
+#include "evsed/core/outside_text.hpp"
 #include "evsed/http/settings_json.hpp"
-#include "evsed/sim/world.hpp"
 
 namespace evsed::http {
 
 namespace {
 
 using Json = nlohmann::ordered_json;
+using core::Field;
 using core::FieldResult;
 
 constexpr const char* kNotAllowed = "Value not allowed!";
-constexpr long long kMaxDeciAmps = 2000;  // the firmware's API range, 200 A per phase
 
 HttpResponse json_reply(const Json& j, int status = 200) {
   HttpResponse r;
@@ -52,20 +53,64 @@ HttpResponse bad_request(const std::string& param, const std::string& why) {
   return json_reply(j, 400);
 }
 
-const FieldResult* find(const std::vector<FieldResult>& fields, std::string_view name) {
-  for (const auto& f : fields) {
-    if (f.field == name) return &f;
-  }
-  return nullptr;
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
 }
 
-// Strict integer for evsed's own endpoints (the simulator): all digits, in range.
-std::optional<long long> strict_int(const std::string& s, long long lo, long long hi) {
-  long long v = 0;
-  const char* end = s.data() + s.size();
-  auto [ptr, ec] = std::from_chars(s.data(), end, v);
-  if (ec != std::errc{} || ptr != end || v < lo || v > hi) return std::nullopt;
-  return v;
+// "host", "host:port", "[v6]", "[v6]:port" -> the host, lower-case, without a final dot.
+std::string host_part(std::string_view authority) {
+  std::string_view h = authority;
+  if (h.starts_with('[')) {
+    const auto close = h.find(']');
+    h = close == std::string_view::npos ? h : h.substr(0, close + 1);
+  } else if (const auto colon = h.find(':'); colon != std::string_view::npos && h.find(':', colon + 1) == std::string_view::npos) {
+    h = h.substr(0, colon);
+  }
+  std::string out = lower(h);
+  if (out.size() > 1 && out.back() == '.') out.pop_back();
+  return out;
+}
+
+bool ip_literal(const std::string& host) {
+  unsigned char buf[16];
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), buf) == 1;
+  }
+  return inet_pton(AF_INET, host.c_str(), buf) == 1;
+}
+
+// "scheme://authority/..." -> normalised "authority" (default ports dropped).
+std::optional<std::string> origin_authority(std::string_view url) {
+  const auto sep = url.find("://");
+  if (sep == std::string_view::npos) return std::nullopt;
+  const std::string scheme = lower(url.substr(0, sep));
+  std::string_view rest = url.substr(sep + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  std::string authority = lower(rest);
+  if (const auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
+  if ((scheme == "http" && authority.ends_with(":80")) || (scheme == "https" && authority.ends_with(":443"))) {
+    authority.erase(authority.rfind(':'));
+  }
+  return authority;
+}
+
+std::string host_authority(std::string_view host) {
+  std::string a = lower(host);
+  if (a.ends_with(":80")) a.erase(a.size() - 3);
+  return a;
+}
+
+// Reply value of a field: the applied number, SmartEVSE's rejection string, or
+// evsed's reason where the firmware stays silent.
+Json field_value(const FieldResult& f) {
+  switch (f.outcome) {
+    case FieldResult::Outcome::Applied: return f.value;
+    case FieldResult::Outcome::Rejected: return kNotAllowed;
+    case FieldResult::Outcome::Ignored: return f.reason;
+  }
+  return nullptr;
 }
 
 // "YYYY-MM-DDTHH:MM", also inside the double quotes the REST page shows.
@@ -86,110 +131,216 @@ std::optional<core::LocalTime> parse_start_time(std::string s) {
   return local_days{ymd} + hours{*h} + minutes{*mi};
 }
 
-// Reply value of a field the core handled: the number, SmartEVSE's rejection
-// string, or evsed's reason where the firmware stays silent.
-Json field_value(const FieldResult& f, const Json& applied) {
-  switch (f.outcome) {
-    case FieldResult::Outcome::Applied: return applied;
-    case FieldResult::Outcome::Rejected: return kNotAllowed;
-    case FieldResult::Outcome::Ignored: return f.detail;
-  }
-  return nullptr;
-}
+// REST's parameter for every settings field (interfaces.md §2.3). Those marked
+// plain are read as a number and sent as they are; the others have their own
+// form (a JSON list, a bare key, the mode numbering, delayed-charging times).
+struct RestField {
+  Field field;
+  std::string_view param;
+  bool plain;
+};
+constexpr std::array<RestField, core::kFieldCount> kRestFields{{{Field::CurrentMin, "current_min", true},
+                                                                {Field::CapacityMode, "capacity_mode", true},
+                                                                {Field::CapacityIntervals, "intervals", false},
+                                                                {Field::MaxSumMains, "current_max_sum_mains", true},
+                                                                {Field::MaxSumMainsTime, "max_sum_mains_timer", true},
+                                                                {Field::DisableOverrideCurrent, "disable_override_current", false},
+                                                                {Field::Mode, "mode", false},
+                                                                {Field::EnableC2, "enable_C2", true},
+                                                                {Field::SolarStopTime, "stop_timer", true},
+                                                                {Field::OverrideCurrent, "override_current", true},
+                                                                {Field::SolarStartCurrent, "solar_start_current", true},
+                                                                {Field::SolarMaxImport, "solar_max_import", true},
+                                                                {Field::CableLock, "cablelock", false},
+                                                                {Field::OverridePwm, "override_pwm", true}}};
 
-Json sim_state(sim::World& w) {
-  const auto& car = w.car();
-  Json j;
-  j["ev"] = !car.plugged() ? "A" : (car.wants_charge() ? "C" : "B");
-  j["ev_requesting"] = car.requesting();
-  j["diode"] = car.diode_blocks() ? 1 : 0;
-  j["phases"] = car.profile().phases;
-  j["ev_max"] = car.profile().max_current.value();
-  const auto draw = car.draw();
-  j["ev_draw"] = {{"L1", draw[0].value()}, {"L2", draw[1].value()}, {"L3", draw[2].value()}};
-  j["ev_energy_wh"] = car.energy().value;
-  const auto house = w.site().house_load();
-  j["house"] = {{"L1", house[0].value()}, {"L2", house[1].value()}, {"L3", house[2].value()}};
-  j["solar"] = w.site().solar().value();
-  const auto grid = w.site().grid_currents(draw);
-  j["grid"] = {{"L1", grid[0].value()}, {"L2", grid[1].value()}, {"L3", grid[2].value()}};
-  j["temp"] = w.board().temperature();
-  j["rcm"] = w.board().rcm_fault() ? 1 : 0;
-  j["switch"] = w.board().switch_closed() ? 1 : 0;
-  j["lock_jammed"] = w.board().lock_jammed() ? 1 : 0;
-  j["cable"] = w.board().cable_rating() ? w.board().cable_rating()->value() : 0;
-  j["contactor1"] = w.board().contactor1();
-  j["contactor2"] = w.board().contactor2();
-  j["pwm"] = w.board().duty().value;
-  return j;
+constexpr std::string_view kMqttParams[] = {"mqtt_host",     "mqtt_port", "mqtt_topic_prefix", "mqtt_username",
+                                            "mqtt_password", "mqtt_tls",  "mqtt_ca_cert"};
+std::string mqtt_param(station::MqttField f) { return std::string{kMqttParams[static_cast<int>(f)]}; }
+
+// The request as REST parsed it, kept until the Station answers.
+struct SettingsRequest {
+  station::SettingsChange change;
+  std::optional<std::string> intervals_error;
+  std::optional<std::string> mode_error;      // not a REST mode id
+  std::optional<std::pair<std::string, std::string>> time_error;  // key, reason
+  std::optional<std::string> cablelock_error;
+  std::optional<std::string> mode_text;       // echoed back as sent
+  bool backlight = false;
+  std::int64_t backlight_value = 0;
+  bool ocpp = false;
+};
+
+Json settings_reply(const SettingsRequest& rq, const station::SettingsOutcome& o) {
+  Json reply = Json::object();
+  const auto& patch = rq.change.patch;
+  if (rq.backlight) reply["Backlight"] = rq.backlight_value;
+  if (auto f = o.field(Field::CurrentMin)) reply["current_min"] = field_value(*f);
+  if (auto f = o.field(Field::CapacityMode)) reply["capacity_mode"] = f->applied() ? Json(f->value) : Json(f->reason);
+  if (rq.intervals_error) {
+    reply["intervals"] = *rq.intervals_error;
+  } else if (auto f = o.field(Field::CapacityIntervals); f && !f->applied()) {
+    reply["intervals"] = f->reason;
+  }
+  if (auto f = o.field(Field::MaxSumMains)) reply["current_max_sum_mains"] = field_value(*f);
+  if (auto f = o.field(Field::MaxSumMainsTime)) reply["max_sum_mains_time"] = field_value(*f);
+  if (o.field(Field::DisableOverrideCurrent)) reply["disable_override_current"] = "OK";
+  if (rq.change.panel.custom_button) reply["custombutton"] = o.after->device.panel.custom_button;
+  if (rq.mode_error || rq.time_error) {
+    if (rq.time_error) reply[rq.time_error->first] = rq.time_error->second;
+    reply["mode"] = kNotAllowed;
+  } else if (auto f = o.field(Field::Mode)) {
+    if (o.delayed) {
+      reply[o.delayed->stop ? "stoptime" : "starttime"] = o.delayed->reason;
+    } else if (f->applied() && patch.delayed.start_given) {
+      const auto& snap = *o.after;
+      if (patch.delayed.stop_given) reply["stoptime"] = snap.stoptime_epoch.value_or(0);
+      if (patch.delayed.stop_given && patch.delayed.repeat) reply["repeat"] = snap.status.settings.delayed.repeat ? 1 : 0;
+      reply["starttime"] = snap.starttime_epoch.value_or(0);
+    }
+    reply["mode"] = f->outcome == FieldResult::Outcome::Rejected  ? Json(kNotAllowed)
+                    : f->outcome == FieldResult::Outcome::Ignored ? Json(f->reason)
+                                                                  : Json(rq.mode_text.value_or(""));
+  }
+  if (auto f = o.field(Field::EnableC2)) {
+    reply["settings"] = {{"enable_C2", f->applied() ? Json(core::to_string(static_cast<core::EnableC2>(f->value)))
+                                                    : Json(f->reason)}};
+  }
+  if (auto f = o.field(Field::SolarStopTime)) reply["stop_timer"] = f->applied();
+  if (auto f = o.field(Field::OverrideCurrent)) reply["override_current"] = field_value(*f);
+  if (auto f = o.field(Field::SolarStartCurrent)) reply["solar_start_current"] = field_value(*f);
+  if (auto f = o.field(Field::SolarMaxImport)) reply["solar_max_import"] = field_value(*f);
+  if (auto f = o.field(Field::OverridePwm)) reply["override_pwm"] = f->applied() ? Json(f->value) : Json(f->reason);
+  if (rq.change.panel.lcd_lock) {
+    reply["lcdlock"] = o.panel.lcd_lock ? Json(*o.panel.lcd_lock) : Json(*rq.change.panel.lcd_lock);
+  }
+  if (rq.cablelock_error) {
+    reply["cablelock"] = *rq.cablelock_error;
+  } else if (auto f = o.field(Field::CableLock)) {
+    reply["cablelock"] = f->value;
+  }
+  if (rq.ocpp) reply["ocpp_update"] = "OCPP is not supported by evsed";
+  return reply;
 }
 
 }  // namespace
 
-HttpResponse RestApi::handle(const HttpRequest& req) {
+std::string_view rest_param(core::Field f) {
+  for (const auto& r : kRestFields) {
+    if (r.field == f) return r.param;
+  }
+  return {};
+}
+
+bool host_allowed(std::string_view host_header, const std::vector<std::string>& names) {
+  const std::string host = host_part(host_header);
+  if (host.empty()) return false;
+  if (ip_literal(host) || host == "localhost") return true;
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return lower(n) == host; });
+}
+
+std::optional<std::string> foreign_origin(const HttpRequest& r) {
+  const std::string own = host_authority(r.host);
+  for (const std::string* header : {&r.origin, &r.referer}) {
+    if (header->empty()) continue;
+    const auto authority = origin_authority(*header);
+    // "null" (a sandboxed page, a file) and anything unparsable are foreign too.
+    if (!authority || !r.has_host || *authority != own) return *header;
+  }
+  return std::nullopt;
+}
+
+RestApi::RestApi(station::Station& station, RestOptions options) : station_(station), options_(std::move(options)) {}
+
+void RestApi::handle(const HttpRequest& req, Respond respond) {
+  // Against DNS rebinding: a browser pointed at this address by another name.
+  if (req.has_host && !host_allowed(req.host, options_.host_names)) {
+    return respond(text_reply(403, "Host '" + core::shown(req.host) +
+                                       "' is not allowed: evsed answers to its IP addresses, localhost and this "
+                                       "machine's name; add other names to [http] allowed_hosts\n"));
+  }
+  const bool reads = req.method == "GET" || req.method == "HEAD";
+  if (!reads) {
+    if (auto other = foreign_origin(req)) {
+      return respond(text_reply(403, "Cross-site request refused: " + core::shown(*other) +
+                                         " is not this charger's page\n"));
+    }
+  }
   const auto [path, query] = split_target(req.target);
   const bool form = req.content_type.starts_with("application/x-www-form-urlencoded");
   const Params p = Params::parse(query, form ? std::string_view{req.body} : std::string_view{});
+  if (p.oversized()) {
+    return respond(bad_request(*p.oversized(), *p.oversized() + " is too large (more than " +
+                                                   std::to_string(Params::kMaxValue) + " bytes)"));
+  }
+  route(req, path, p, std::move(respond));
+}
+
+void RestApi::route(const HttpRequest& req, std::string_view path, const Params& p, Respond respond) {
   const bool get = req.method == "GET" || req.method == "HEAD";
   const bool post = req.method == "POST";
 
   if (path == "/settings") {
-    if (get) return get_settings();
-    if (post) return post_settings(p);
-    return wrong_method("GET, POST");
+    if (get) return respond(get_settings());
+    if (post) return p.has("mqtt_update") ? post_mqtt(p, std::move(respond)) : post_settings(p, std::move(respond));
+    return respond(wrong_method("GET, POST"));
   }
   if (path == "/currents" || path == "/ev_meter" || path == "/modem" || path == "/cablelock" || path == "/rfid" ||
       path.starts_with("/color_")) {
-    if (!post) return wrong_method("POST");
-    if (path == "/currents") return post_currents(p);
-    if (path == "/ev_meter") return post_ev_meter(p);
-    if (path == "/modem") return post_modem(p);
-    if (path == "/cablelock") return post_cablelock(p);
-    if (path == "/rfid") return json_reply(Json{{"rfid_status", "RFID reader not enabled"}});
-    const std::string_view which = path.substr(std::string_view{"/color_"}.size());
-    constexpr std::array<std::string_view, 5> kColors{"off", "normal", "smart", "solar", "custom"};
-    if (std::find(kColors.begin(), kColors.end(), which) == kColors.end()) return not_found();
-    return post_color(which, p);
+    if (!post) return respond(wrong_method("POST"));
+    if (path == "/currents") return respond(post_currents(p));
+    if (path == "/ev_meter") return respond(post_ev_meter(p));
+    if (path == "/modem") return post_modem(p, std::move(respond));
+    if (path == "/cablelock") return post_cablelock(p, std::move(respond));
+    if (path == "/rfid") return respond(json_reply(Json{{"rfid_status", "RFID reader not enabled"}}));
+    const auto which = station::color_setting_from_name(path.substr(std::string_view{"/color_"}.size()));
+    if (!which) return respond(not_found());
+    return post_color(*which, p, std::move(respond));
   }
-  if (path == "/power_day") return get ? get_power_day() : wrong_method("GET");
-  if (path == "/reboot") return reboot();
-  if (path == "/erasesettings") return erase_settings();
+  if (path == "/power_day") return respond(get ? get_power_day() : wrong_method("GET"));
+  // Destructive: POST only, so no link, prefetch or preflight can trigger them.
+  if (path == "/reboot") return respond(post ? reboot() : wrong_method("POST"));
+  if (path == "/erasesettings") return post ? erase_settings(std::move(respond)) : respond(wrong_method("POST"));
   if (path == "/update" || path == "/autoupdate") {
-    return text_reply(501, "evsed is updated through apt: apt install ./evsed_<version>_<arch>.deb\n");
+    return respond(text_reply(501, "evsed is updated through apt: apt install ./evsed_<version>_<arch>.deb\n"));
   }
   if (path == "/lcd" || path == "/lcd-verify-password" || path == "/ws/lcd") {
-    return text_reply(404, "evsed has no LCD\n");
+    return respond(text_reply(404, "evsed has no LCD\n"));
   }
-  if (path == "/simulator") {
-    if (!backend_.simulator()) return text_reply(404, "Not found: the simulator runs only with --simulate\n");
-    if (get) return simulator(false, p);
-    if (post) return simulator(true, p);
-    return wrong_method("GET, POST");
-  }
-  return not_found();
+  if (auto r = routes_.find(path); r != routes_.end()) return r->second(req, p, std::move(respond));
+  respond(not_found());
 }
 
 HttpResponse RestApi::get_settings() {
-  DeviceView d = backend_.device();
-  d.panel = panel_;
+  const auto snap = station_.snapshot();
+  if (!cached_settings_ || cached_version_ != snap->version) {
+    cached_settings_ = std::make_shared<const std::string>(settings_json(*snap));
+    cached_version_ = snap->version;
+  }
   HttpResponse r;
-  r.body = settings_json(backend_.status(), d);
+  r.shared_body = cached_settings_;
   return r;
 }
 
-HttpResponse RestApi::post_settings(const Params& p) {
-  if (p.has("mqtt_update")) return post_mqtt(p);
+void RestApi::post_settings(const Params& p, Respond respond) {
+  auto rq = std::make_shared<SettingsRequest>();
+  auto& patch = rq->change.patch;
+  auto& panel = rq->change.panel;
 
-  core::SettingsPatch patch;
-  Json reply = Json::object();
-  patch.current_min = p.number("current_min");
-  patch.capacity_mode = p.number("capacity_mode");
-  std::optional<std::string> intervals_error;
+  if (auto v = p.number("backlight")) {
+    rq->backlight = true;
+    rq->backlight_value = *v;
+    panel.backlight = *v;
+  }
+  for (const auto& f : kRestFields) {
+    if (!f.plain) continue;
+    if (auto v = p.number(f.param)) patch.set(f.field, *v);
+  }
   if (auto text = p.get("intervals")) {
     // Entries with bad types or a start beyond the day are skipped, as the firmware does.
     const auto j = nlohmann::json::parse(*text, nullptr, false);
     if (j.is_discarded() || !j.is_array()) {
-      intervals_error = "intervals must be a JSON array of {\"start\": minute, \"power\": watts}";
+      rq->intervals_error = "intervals must be a JSON array of {\"start\": minute, \"power\": watts}";
     } else {
       std::vector<core::CapacityInterval> list;
       for (const auto& e : j) {
@@ -201,190 +352,110 @@ HttpResponse RestApi::post_settings(const Params& p) {
         if (start < 0 || start > 1439 || power < 0 || power > 1'000'000) continue;
         list.push_back({static_cast<int>(start), static_cast<int>(power)});
       }
-      patch.capacity_intervals = list;
+      patch.set_intervals(std::move(list));
     }
   }
-  patch.max_sum_mains = p.number("current_max_sum_mains");
-  patch.max_sum_mains_time = p.number("max_sum_mains_timer");
-  patch.disable_override_current = p.has("disable_override_current");
-  patch.mode = p.number("mode");
-  const auto starttime = p.get("starttime");
-  if (patch.mode && starttime) {
-    patch.delayed.start_given = true;
-    patch.delayed.start = parse_start_time(*starttime);
-    if (auto stop = p.get("stoptime")) {
-      patch.delayed.stop_given = true;
-      patch.delayed.stop = parse_start_time(*stop);
+  if (p.has("disable_override_current")) patch.set(Field::DisableOverrideCurrent, 1);
+  if (auto v = p.number("custombutton")) panel.custom_button = *v > 0;
+  if (auto v = p.number("mode")) {
+    rq->mode_text = p.get("mode");
+    if (auto m = mode_choice_from_rest_id(*v)) {
+      if (auto start = p.get("starttime")) {
+        patch.delayed.start_given = true;
+        patch.delayed.start = parse_start_time(*start);
+        if (!patch.delayed.start) {
+          rq->time_error = {"starttime", "starttime " + core::shown(*start) + " is not a date and time YYYY-MM-DDTHH:MM"};
+        }
+        if (auto stop = p.get("stoptime")) {
+          patch.delayed.stop_given = true;
+          patch.delayed.stop = parse_start_time(*stop);
+          if (!patch.delayed.stop && !rq->time_error) {
+            rq->time_error = {"stoptime", "stoptime " + core::shown(*stop) + " is not a date and time YYYY-MM-DDTHH:MM"};
+          }
+        }
+        if (auto repeat = p.number("repeat")) patch.delayed.repeat = static_cast<int>(std::clamp(*repeat, -1LL, 2LL));
+      }
+      if (!rq->time_error) patch.set(Field::Mode, *m);
+    } else {
+      rq->mode_error = kNotAllowed;
     }
-    if (auto repeat = p.number("repeat")) patch.delayed.repeat = static_cast<int>(std::clamp(*repeat, -1LL, 2LL));
   }
-  patch.enable_c2 = p.number("enable_C2");
-  patch.solar_stop_time = p.number("stop_timer");
-  patch.override_current = p.number("override_current");
-  patch.solar_start_current = p.number("solar_start_current");
-  patch.solar_max_import = p.number("solar_max_import");
-  patch.override_pwm = p.number("override_pwm");
-  std::optional<std::string> cablelock_error;
+  if (auto v = p.number("lcdlock")) panel.lcd_lock = *v;
   if (auto v = p.number("cablelock")) {
     if (*v == 0 || *v == 1) {
-      patch.cable_lock = *v == 1;
+      patch.set(Field::CableLock, *v);
     } else {
-      cablelock_error = "cablelock must be 0 or 1";
+      rq->cablelock_error = "cablelock must be 0 or 1";
     }
   }
+  rq->ocpp = p.has("ocpp_update");
 
-  const core::PatchResult result = backend_.apply(patch);
-  const auto& fields = result.fields;
-
-  // The reply, in SmartEVSE's processing order.
-  if (auto v = p.number("backlight")) {
-    panel_.backlight_s = static_cast<int>(std::clamp(*v, 0LL, 1000LL)) * 120;
-    reply["Backlight"] = *v;
-  }
-  if (auto f = find(fields, "current_min")) reply["current_min"] = field_value(*f, *patch.current_min);
-  if (auto f = find(fields, "capacity_mode")) {
-    reply["capacity_mode"] = f->outcome == FieldResult::Outcome::Applied ? Json(*patch.capacity_mode)
-                                                                         : Json(f->detail);
-  }
-  if (intervals_error) {
-    reply["intervals"] = *intervals_error;
-  } else if (auto f = find(fields, "intervals"); f && f->outcome != FieldResult::Outcome::Applied) {
-    reply["intervals"] = f->detail;
-  }
-  if (auto f = find(fields, "current_max_sum_mains")) {
-    reply["current_max_sum_mains"] = field_value(*f, *patch.max_sum_mains);
-  }
-  if (auto f = find(fields, "max_sum_mains_time")) reply["max_sum_mains_time"] = field_value(*f, *patch.max_sum_mains_time);
-  if (find(fields, "disable_override_current")) reply["disable_override_current"] = "OK";
-  if (auto v = p.number("custombutton")) {
-    panel_.custom_button = *v > 0;
-    reply["custombutton"] = panel_.custom_button;
-  }
-  if (auto f = find(fields, "mode")) {
-    if (f->outcome == FieldResult::Outcome::Applied && patch.delayed.start_given) {
-      const auto& d = backend_.status().settings.delayed;
-      if (patch.delayed.stop_given) reply["stoptime"] = d.stop ? backend_.to_epoch(*d.stop) : 0;
-      if (patch.delayed.stop_given && patch.delayed.repeat) reply["repeat"] = d.repeat ? 1 : 0;
-      reply["starttime"] = d.start ? backend_.to_epoch(*d.start) : 0;
-    }
-    reply["mode"] = f->outcome == FieldResult::Outcome::Rejected ? Json(kNotAllowed)
-                    : f->outcome == FieldResult::Outcome::Ignored ? Json(f->detail)
-                                                                  : Json(*p.get("mode"));
-  }
-  if (auto f = find(fields, "enable_C2")) {
-    reply["settings"] = {{"enable_C2", f->detail}};
-  }
-  if (auto f = find(fields, "stop_timer")) reply["stop_timer"] = f->outcome == FieldResult::Outcome::Applied;
-  if (auto f = find(fields, "override_current")) reply["override_current"] = field_value(*f, *patch.override_current);
-  if (auto f = find(fields, "solar_start_current")) {
-    reply["solar_start_current"] = field_value(*f, *patch.solar_start_current);
-  }
-  if (auto f = find(fields, "solar_max_import")) reply["solar_max_import"] = field_value(*f, *patch.solar_max_import);
-  if (auto f = find(fields, "override_pwm")) {
-    reply["override_pwm"] = f->outcome == FieldResult::Outcome::Applied ? Json(std::stoi(f->detail)) : Json(f->detail);
-  }
-  if (auto v = p.number("lcdlock")) {
-    if (*v == 0 || *v == 1) {
-      panel_.lcd_lock = static_cast<int>(*v);
-      reply["lcdlock"] = *v;
-    } else {
-      reply["lcdlock"] = "lcdlock must be 0 or 1";
-    }
-  }
-  if (cablelock_error) {
-    reply["cablelock"] = *cablelock_error;
-  } else if (find(fields, "cablelock")) {
-    reply["cablelock"] = *patch.cable_lock ? 1 : 0;
-  }
-  if (p.has("ocpp_update")) reply["ocpp_update"] = "OCPP is not supported by evsed";
-  return json_reply(reply);
+  station_.change_settings(rq->change, [rq, respond = std::move(respond)](station::SettingsOutcome o) {
+    if (o.failure) return respond(text_reply(500, "Settings not saved, nothing changed: " + *o.failure + "\n"));
+    respond(json_reply(settings_reply(*rq, o)));
+  });
 }
 
-HttpResponse RestApi::post_mqtt(const Params& p) {
-  if (p.number("mqtt_update") != 1) return json_reply(nullptr);
-  mqtt::MqttSettings s = backend_.mqtt_settings();
-  Json reply = Json::object();
-  std::optional<std::string> error;
-  auto valid_text = [](const std::string& v) {
-    return std::none_of(v.begin(), v.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
-  };
-  if (auto v = p.get("mqtt_host")) {
-    if (!valid_text(*v) || v->find(' ') != std::string::npos || v->size() > 253) {
-      error = "mqtt_host must be a host name or address";
+void RestApi::post_mqtt(const Params& p, Respond respond) {
+  if (p.number("mqtt_update") != 1) return respond(json_reply(nullptr));
+  station::MqttChange c;
+  c.host = p.get("mqtt_host");
+  c.port = p.number("mqtt_port");
+  c.topic_prefix = p.get("mqtt_topic_prefix");
+  c.username = p.get("mqtt_username");
+  c.password = p.get("mqtt_password");
+  if (auto v = p.get("mqtt_tls")) c.tls = *v == "1";
+  c.ca_cert = p.get("mqtt_ca_cert");
+  station_.change_mqtt(c, [c, respond = std::move(respond)](station::MqttOutcome o) {
+    if (o.refused) {
+      return respond(json_reply(Json{{"mqtt_update", mqtt_param(o.refused_field.value_or(station::MqttField::Host)) +
+                                                         " " + *o.refused}}));
     }
-    s.host = *v;
-    reply["mqtt_host"] = *v;
-  }
-  if (auto v = p.number("mqtt_port")) {
-    if (*v > 65535 || *v < 0) error = "mqtt_port must be 1..65535";
-    s.port = *v == 0 ? 1883 : static_cast<int>(std::clamp(*v, 1LL, 65535LL));
-    reply["mqtt_port"] = s.port;
-  }
-  if (auto v = p.get("mqtt_topic_prefix")) {
-    // Empty means SmartEVSE-<serial>, as the firmware stores it from its web page.
-    s.topic_prefix = v->empty() ? "SmartEVSE-" + std::to_string(backend_.device().serial) : *v;
-    if (!valid_text(s.topic_prefix) || s.topic_prefix.find_first_of("#+") != std::string::npos ||
-        s.topic_prefix.front() == '/' || s.topic_prefix.back() == '/') {
-      error = "mqtt_topic_prefix may not contain # or +, nor start or end with /";
+    if (o.failure) return respond(text_reply(500, "MQTT settings not saved, nothing changed: " + *o.failure + "\n"));
+    const auto& s = o.applied;
+    Json reply = Json::object();
+    if (c.host) reply["mqtt_host"] = s.host;
+    if (c.port) reply["mqtt_port"] = s.port;
+    if (c.topic_prefix) reply["mqtt_topic_prefix"] = s.topic_prefix;
+    if (c.username) reply["mqtt_username"] = s.username;
+    if (c.password) reply["mqtt_password_set"] = !s.password.empty();
+    if (c.tls) reply["mqtt_tls"] = s.tls;
+    if (c.ca_cert) reply["mqtt_ca_cert_set"] = !s.ca_cert.empty();
+    if (o.credentials_cleared) {
+      reply["mqtt_credentials"] =
+          "cleared: they were the old broker's; send mqtt_username and mqtt_password for the new one";
     }
-    reply["mqtt_topic_prefix"] = s.topic_prefix;
-  }
-  if (auto v = p.get("mqtt_username")) {
-    if (!valid_text(*v)) error = "mqtt_username may not contain control characters";
-    s.username = *v;
-    reply["mqtt_username"] = *v;
-  }
-  if (auto v = p.get("mqtt_password")) {
-    s.password = *v;
-    reply["mqtt_password_set"] = !v->empty();
-  }
-  if (auto v = p.get("mqtt_tls")) {
-    s.tls = *v == "1";
-    reply["mqtt_tls"] = s.tls;
-  }
-  if (auto v = p.get("mqtt_ca_cert")) {
-    if (!v->empty() && v->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-      error = "mqtt_ca_cert must be a PEM certificate";
-    }
-    s.ca_cert = *v;
-    reply["mqtt_ca_cert_set"] = !v->empty();
-  }
-  if (error) return json_reply(Json{{"mqtt_update", *error}});
-  if (auto e = backend_.save_mqtt(s)) return json_reply(Json{{"mqtt_update", "not saved: " + *e}});
-  return json_reply(reply);
+    respond(json_reply(reply));
+  });
 }
 
 HttpResponse RestApi::post_currents(const Params& p) {
   Json reply = Json::object();
   if (auto b = p.number("battery_current")) {
-    if (*b < -kMaxDeciAmps || *b > kMaxDeciAmps) {
-      reply["battery_current"] = kNotAllowed;
-    } else {
-      backend_.feed(core::HomeBatteryReading{core::DeciAmps{static_cast<std::int32_t>(*b)}, backend_.now()});
-      reply["battery_current"] = *b;
-    }
+    reply["battery_current"] = station_.feed_home_battery(*b).ok() ? Json(*b) : Json(kNotAllowed);
   }
   const auto l1 = p.number("L1"), l2 = p.number("L2"), l3 = p.number("L3");
   if (l1 || l2 || l3) {
-    if (backend_.mains_meter_type() != meters::MeterType::Api) {
-      reply["TOTAL"] = "the mains meter is not API (it is " + std::string{meters::name(backend_.mains_meter_type())} + ")";
+    const auto& mains = station_.snapshot()->meter(core::MeterRole::Mains);
+    if (!mains.api) {
+      reply["TOTAL"] = "the mains meter is not API (it is " + mains.type + ")";
     } else if (!l1 || !l2 || !l3) {
       reply["TOTAL"] = "L1, L2 and L3 must be sent together";
-    } else if (std::max({*l1, *l2, *l3}) > kMaxDeciAmps || std::min({*l1, *l2, *l3}) < -kMaxDeciAmps) {
-      reply["TOTAL"] = kNotAllowed;
     } else {
-      core::MeterReading r;
-      r.role = core::MeterRole::Mains;
-      r.currents = {core::DeciAmps{static_cast<std::int32_t>(*l1)}, core::DeciAmps{static_cast<std::int32_t>(*l2)},
-                    core::DeciAmps{static_cast<std::int32_t>(*l3)}};
-      r.taken_at = backend_.now();
-      backend_.feed(r);
-      const auto s = backend_.status();
-      reply["original"] = {{"L1", *l1}, {"L2", *l2}, {"L3", *l3}};
-      reply["L1"] = s.mains_corrected[0].value();
-      reply["L2"] = s.mains_corrected[1].value();
-      reply["L3"] = s.mains_corrected[2].value();
-      reply["TOTAL"] = s.mains_sum.value();
+      station::MeterFeed feed;
+      feed.role = core::MeterRole::Mains;
+      feed.currents = std::array<std::int64_t, 3>{*l1, *l2, *l3};
+      const auto r = station_.feed_meter(feed);
+      if (!r.ok()) {
+        reply["TOTAL"] = r.refusal == station::FeedRefusal::NotApi ? Json(r.reason) : Json(kNotAllowed);
+      } else {
+        const auto& s = station_.snapshot()->status;
+        reply["original"] = {{"L1", *l1}, {"L2", *l2}, {"L3", *l3}};
+        reply["L1"] = s.mains_corrected[0].value();
+        reply["L2"] = s.mains_corrected[1].value();
+        reply["L3"] = s.mains_corrected[2].value();
+        reply["TOTAL"] = s.mains_sum.value();
+      }
     }
   }
   return json_reply(reply);
@@ -395,204 +466,107 @@ HttpResponse RestApi::post_ev_meter(const Params& p) {
   const auto imp = p.number("import_active_energy"), exp = p.number("export_active_energy"),
              pow = p.number("import_active_power");
   if (!l1 && !l2 && !l3 && !imp && !exp && !pow) return json_reply(nullptr);
-  if (backend_.ev_meter_type() != meters::MeterType::Api) {
-    return json_reply(Json{{"ev_meter", "the EV meter is not API (it is " +
-                                            std::string{meters::name(backend_.ev_meter_type())} + ")"}});
-  }
-  const auto status = backend_.status();
-  core::MeterReading r = status.ev.last.value_or(core::MeterReading{});
-  r.role = core::MeterRole::Ev;
+  const auto& ev_meter = station_.snapshot()->meter(core::MeterRole::Ev);
+  if (!ev_meter.api) return json_reply(Json{{"ev_meter", "the EV meter is not API (it is " + ev_meter.type + ")"}});
   Json ev = Json::object();
-  bool changed = false;
   if (l1 || l2 || l3) {
     if (!l1 || !l2 || !l3) {
       ev["currents"] = "L1, L2 and L3 must be sent together";
-    } else if (std::max({*l1, *l2, *l3}) > kMaxDeciAmps || std::min({*l1, *l2, *l3}) < -kMaxDeciAmps) {
-      ev["currents"] = kNotAllowed;
     } else {
-      r.currents = {core::DeciAmps{static_cast<std::int32_t>(*l1)}, core::DeciAmps{static_cast<std::int32_t>(*l2)},
-                    core::DeciAmps{static_cast<std::int32_t>(*l3)}};
-      ev["currents"] = {{"L1", *l1}, {"L2", *l2}, {"L3", *l3}, {"TOTAL", *l1 + *l2 + *l3}};
-      changed = true;
+      station::MeterFeed feed;
+      feed.role = core::MeterRole::Ev;
+      feed.currents = std::array<std::int64_t, 3>{*l1, *l2, *l3};
+      if (station_.feed_meter(feed).ok()) {
+        ev["currents"] = {{"L1", *l1}, {"L2", *l2}, {"L3", *l3}, {"TOTAL", *l1 + *l2 + *l3}};
+      } else {
+        ev["currents"] = kNotAllowed;
+      }
     }
   }
   if (imp || exp || pow) {
-    constexpr long long kMaxWh = 1'000'000'000'000LL;
     if (!imp || !exp || !pow) {
-      ev["import_active_energy"] = "import_active_energy, export_active_energy and import_active_power must be sent together";
-    } else if (*imp < 0 || *imp > kMaxWh || *exp < 0 || *exp > kMaxWh || *pow < -1'000'000 || *pow > 1'000'000) {
-      ev["import_active_energy"] = kNotAllowed;
+      ev["import_active_energy"] =
+          "import_active_energy, export_active_energy and import_active_power must be sent together";
     } else {
-      r.import_energy = core::WattHours{*imp};
-      r.export_energy = core::WattHours{*exp};
-      r.power = core::Watts{static_cast<std::int32_t>(*pow)};
-      changed = true;
-    }
-  }
-  if (changed) {
-    r.taken_at = backend_.now();
-    backend_.feed(r);
-    if (imp && exp && pow && !ev.contains("import_active_energy")) {
-      const auto after = backend_.status();
-      const auto charged = after.ev_session_energy ? after.ev_session_energy->value : 0;
-      ev["import_active_power"] = *pow;
-      ev["import_active_energy"] = *imp;
-      ev["export_active_energy"] = *exp;
-      ev["total_kwh"] = static_cast<double>(*imp - *exp) / 1000.0;
-      ev["charged_kwh"] = static_cast<double>(charged) / 1000.0;
+      station::MeterFeed feed;
+      feed.role = core::MeterRole::Ev;
+      feed.import_wh = *imp;
+      feed.export_wh = *exp;
+      feed.power_w = *pow;
+      if (!station_.feed_meter(feed).ok()) {
+        ev["import_active_energy"] = kNotAllowed;
+      } else {
+        const auto& after = station_.snapshot()->status;
+        const auto charged = after.ev_session_energy ? after.ev_session_energy->value : 0;
+        ev["import_active_power"] = *pow;
+        ev["import_active_energy"] = *imp;
+        ev["export_active_energy"] = *exp;
+        ev["total_kwh"] = static_cast<double>(*imp - *exp) / 1000.0;
+        ev["charged_kwh"] = static_cast<double>(charged) / 1000.0;
+      }
     }
   }
   return json_reply(Json{{"ev_meter", ev}});
 }
 
-HttpResponse RestApi::post_modem(const Params& p) {
+void RestApi::post_modem(const Params& p, Respond respond) {
   // The REST page's /modem?pwm= takes the duty in per mille; SmartEVSE's code
   // path is /settings?override_pwm= in 1/1024.
   auto v = p.number("pwm");
-  if (!v) return json_reply(nullptr);
-  if (*v > 1000) return json_reply(Json{{"pwm", kNotAllowed}});
-  core::SettingsPatch patch;
-  patch.override_pwm = *v < 0 ? -1 : *v * 1024 / 1000;
-  const auto result = backend_.apply(patch);
-  const auto* f = find(result.fields, "override_pwm");
-  if (!f || f->outcome != FieldResult::Outcome::Applied) return json_reply(Json{{"pwm", f ? f->detail : kNotAllowed}});
-  return json_reply(Json{{"pwm", *v}, {"override_pwm", std::stoi(f->detail)}});
+  if (!v) return respond(json_reply(nullptr));
+  if (*v > 1000) return respond(json_reply(Json{{"pwm", kNotAllowed}}));
+  station::SettingsChange change;
+  change.patch.set(Field::OverridePwm, *v < 0 ? -1 : *v * 1024 / 1000);
+  station_.change_settings(change, [per_mille = *v, respond = std::move(respond)](station::SettingsOutcome o) {
+    if (o.failure) return respond(text_reply(500, "Not saved: " + *o.failure + "\n"));
+    const auto* f = o.field(Field::OverridePwm);
+    if (!f || !f->applied()) return respond(json_reply(Json{{"pwm", f ? Json(f->reason) : Json(kNotAllowed)}}));
+    respond(json_reply(Json{{"pwm", per_mille}, {"override_pwm", f->value}}));
+  });
 }
 
-HttpResponse RestApi::post_color(std::string_view which, const Params& p) {
+void RestApi::post_color(station::ColorSetting which, const Params& p, Respond respond) {
   const auto r = p.number("R"), g = p.number("G"), b = p.number("B");
-  auto ok = [](const std::optional<long long>& c) { return c && *c >= 0 && *c <= 255; };
-  if (!ok(r) || !ok(g) || !ok(b)) return json_reply(Json{{"color", "R, G and B must all be given, each 0..255"}});
-  hw::Rgb c{static_cast<int>(*r), static_cast<int>(*g), static_cast<int>(*b)};
-  hw::LedColors& colors = panel_.colors;
-  hw::Rgb& target = which == "off"      ? colors.off
-                : which == "normal" ? colors.normal
-                : which == "smart"  ? colors.smart
-                : which == "solar"  ? colors.solar
-                                    : colors.custom;
-  target = c;
-  return json_reply(Json{{"color", {{std::string{which}, {{"R", c.r}, {"G", c.g}, {"B", c.b}}}}}});
+  if (!r || !g || !b) return respond(json_reply(Json{{"color", "R, G and B must all be given, each 0..255"}}));
+  station::SettingsChange change;
+  change.panel.color = {which, {*r, *g, *b}};
+  station_.change_settings(change, [which, respond = std::move(respond)](station::SettingsOutcome o) {
+    if (o.panel.color) return respond(json_reply(Json{{"color", *o.panel.color}}));
+    station::LedColors colors = o.after->device.panel.colors;
+    const station::Rgb c = station::color_of(colors, which);
+    const std::string name{station::kColorSettingNames[static_cast<std::size_t>(which)]};
+    respond(json_reply(Json{{"color", {{name, {{"R", c.r}, {"G", c.g}, {"B", c.b}}}}}}));
+  });
 }
 
-HttpResponse RestApi::post_cablelock(const Params& p) {
-  core::SettingsPatch patch;
-  patch.cable_lock = p.has("1");
-  backend_.apply(patch);
-  return json_reply(Json{{"cablelock", *patch.cable_lock ? 1 : 0}});
+void RestApi::post_cablelock(const Params& p, Respond respond) {
+  station::SettingsChange change;
+  const bool locked = p.has("1");
+  change.patch.set(Field::CableLock, locked ? 1 : 0);
+  station_.change_settings(change, [locked, respond = std::move(respond)](station::SettingsOutcome o) {
+    if (o.failure) return respond(text_reply(500, "Not saved: " + *o.failure + "\n"));
+    respond(json_reply(Json{{"cablelock", locked ? 1 : 0}}));
+  });
 }
 
 HttpResponse RestApi::get_power_day() {
   Json list = Json::array();
-  for (const auto& slot : backend_.power_day()) list.push_back({{"time", slot.time}, {"power", slot.power_w}});
+  for (const auto& slot : station_.power_day()) list.push_back({{"time", slot.time}, {"power", slot.power_w}});
   return json_reply(Json{{"power_day", list}});
 }
 
 HttpResponse RestApi::reboot() {
-  const bool charging = backend_.status().state == core::ChargeState::C;
-  backend_.restart(charging);
-  if (charging) return text_reply(202, "Reboot scheduled: Device will reboot 5 seconds after the EV stops charging...");
+  if (station_.restart()) {
+    return text_reply(202, "Reboot scheduled: Device will reboot 5 seconds after the EV stops charging...");
+  }
   return text_reply(200, "Device will reboot in 5 seconds...");
 }
 
-HttpResponse RestApi::erase_settings() {
-  if (auto e = backend_.erase_settings()) return text_reply(500, "Erasing settings failed: " + *e + "\n");
-  backend_.restart(false);
-  return text_reply(200, "Erasing settings, rebooting");
-}
-
-HttpResponse RestApi::simulator(bool write, const Params& p) {
-  sim::World& w = *backend_.simulator();
-  if (!write) return json_reply(sim_state(w));
-
-  // Validate everything first: a bad value changes nothing.
-  struct Change {
-    std::optional<char> ev;
-    std::optional<bool> diode;
-    std::optional<int> phases;
-    std::optional<int> ev_max;
-    std::array<std::optional<int>, 3> house;
-    std::optional<int> solar;
-    std::optional<int> temp;
-    std::optional<bool> rcm;
-    std::optional<bool> switch_closed;
-    std::optional<bool> lock_jammed;
-    std::optional<int> cable;
-  } c;
-  // The on/off knobs: 1 = diode ok, RCM fault, switch closed, lock jammed.
-  const std::array<std::pair<std::string_view, std::optional<bool>*>, 4> flags{
-      {{"diode", &c.diode}, {"rcm", &c.rcm}, {"switch", &c.switch_closed}, {"lock_jammed", &c.lock_jammed}}};
-  for (const auto& item : p.items()) {
-    const std::string& name = item.first;
-    const std::string& value = item.second;
-    auto need = [&](long long lo, long long hi) -> std::optional<long long> { return strict_int(value, lo, hi); };
-    if (auto f = std::find_if(flags.begin(), flags.end(), [&](const auto& f) { return f.first == name; });
-        f != flags.end()) {
-      auto v = need(0, 1);
-      if (!v) return bad_request(name, name + " must be 0 or 1");
-      *f->second = *v == 1;
-    } else if (name == "ev") {
-      if (value != "A" && value != "B" && value != "C") return bad_request("ev", "ev must be A, B or C");
-      c.ev = value[0];
-    } else if (name == "phases") {
-      auto v = need(1, 3);
-      if (!v || *v == 2) return bad_request("phases", "phases must be 1 or 3");
-      c.phases = static_cast<int>(*v);
-    } else if (name == "ev_max") {
-      auto v = need(1, 80);
-      if (!v) return bad_request("ev_max", "ev_max must be 1..80 (A)");
-      c.ev_max = static_cast<int>(*v);
-    } else if (name == "house_l1" || name == "house_l2" || name == "house_l3") {
-      auto v = need(0, kMaxDeciAmps);
-      if (!v) return bad_request(name, name + " must be 0..2000 (dA)");
-      c.house[static_cast<std::size_t>(name.back() - '1')] = static_cast<int>(*v);
-    } else if (name == "solar") {
-      auto v = need(0, 3 * kMaxDeciAmps);
-      if (!v) return bad_request("solar", "solar must be 0..6000 (dA, total over three phases)");
-      c.solar = static_cast<int>(*v);
-    } else if (name == "temp") {
-      auto v = need(-40, 150);
-      if (!v) return bad_request("temp", "temp must be -40..150 (°C)");
-      c.temp = static_cast<int>(*v);
-    } else if (name == "cable") {
-      auto v = need(0, 63);
-      if (!v || (*v != 0 && *v != 13 && *v != 16 && *v != 32 && *v != 63)) {
-        return bad_request("cable", "cable must be 0 (none), 13, 16, 32 or 63 (A)");
-      }
-      c.cable = static_cast<int>(*v);
-    } else {
-      return bad_request(name, "unknown parameter " + name +
-                                   " (known: ev, diode, phases, ev_max, house_L1..3, solar, temp, rcm, switch, lock_jammed, cable)");
-    }
-  }
-
-  auto& car = w.car();
-  if (c.ev) {
-    if (*c.ev == 'A') {
-      car.unplug();
-    } else {
-      if (!car.plugged()) car.plug_in();
-      car.set_charge_wanted(*c.ev == 'C');
-    }
-  }
-  if (c.diode) car.set_diode_ok(*c.diode);
-  if (c.phases || c.ev_max) {
-    auto profile = car.profile();
-    if (c.phases) profile.phases = *c.phases;
-    if (c.ev_max) profile.max_current = core::Amps{*c.ev_max};
-    car.set_profile(profile);
-  }
-  auto house = w.site().house_load();
-  for (std::size_t i = 0; i < 3; ++i) {
-    if (c.house[i]) house[i] = core::DeciAmps{*c.house[i]};
-  }
-  w.site().set_house_load(house);
-  if (c.solar) w.site().set_solar(core::DeciAmps{*c.solar});
-  if (c.temp) w.board().set_temperature(*c.temp);
-  if (c.rcm) w.board().set_rcm_fault(*c.rcm);
-  if (c.switch_closed) w.board().set_switch(*c.switch_closed);
-  if (c.lock_jammed) w.board().set_lock_jammed(*c.lock_jammed);
-  if (c.cable) w.board().set_cable_rating(*c.cable ? std::optional{core::Amps{*c.cable}} : std::nullopt);
-  return json_reply(sim_state(w));
+void RestApi::erase_settings(Respond respond) {
+  station_.erase_settings([respond = std::move(respond)](std::optional<std::string> error) {
+    if (error) return respond(text_reply(500, "Erasing settings failed: " + *error + "\n"));
+    respond(text_reply(200, "Erasing settings, rebooting"));
+  });
 }
 
 }  // namespace evsed::http

@@ -10,7 +10,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 #include <exception>
+#include <map>
 #include <optional>
 
 namespace evsed::http {
@@ -51,6 +53,15 @@ std::optional<tcp::endpoint> parse_endpoint(const std::string& s, std::string& e
   return tcp::endpoint{address, static_cast<unsigned short>(p)};
 }
 
+// Only "chunked" is a coding evsed decodes (RFC 9112 §7: others are 501).
+bool only_chunked(std::string_view te) {
+  std::string v;
+  for (char c : te) {
+    if (c != ' ' && c != '\t') v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return v == "chunked";
+}
+
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
@@ -59,6 +70,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   ServerLimits limits;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::size_t connections = 0;
+  std::map<asio::ip::address, std::size_t> per_client;
   bool stopped = false;
 
   Impl(asio::io_context& i, Handler h, ServerLimits l) : io(i), handler(std::move(h)), limits(l) {}
@@ -70,11 +82,17 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<HttpServer::Impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {
+  Session(tcp::socket socket, asio::ip::address peer, std::shared_ptr<HttpServer::Impl> server)
+      : stream_(std::move(socket)), peer_(std::move(peer)), server_(std::move(server)) {
     ++server_->connections;
+    ++server_->per_client[peer_];
   }
-  ~Session() { --server_->connections; }
+  ~Session() {
+    --server_->connections;
+    if (auto it = server_->per_client.find(peer_); it != server_->per_client.end() && --it->second == 0) {
+      server_->per_client.erase(it);
+    }
+  }
 
   void start() { read_request(); }
 
@@ -83,14 +101,17 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_->limits.header_limit));
     parser_->body_limit(server_->limits.body_limit);
-    // Idle until the first bytes; from then on the whole request has read_timeout.
+    if (buffer_.size() > 0) return read_rest();  // the next request is already here (pipelined)
+    // Idle until the first byte; from then on the whole request has read_timeout.
     stream_.expires_after(server_->limits.idle_timeout);
-    bhttp::async_read_some(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_first_bytes(ec); });
+    stream_.async_read_some(buffer_.prepare(1024), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      if (ec) return self->close();
+      self->buffer_.commit(n);
+      self->read_rest();
+    });
   }
 
-  void on_first_bytes(beast::error_code ec) {
-    if (ec || parser_->is_done()) return on_request(ec);
+  void read_rest() {
     stream_.expires_after(server_->limits.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_request(e); });
@@ -109,39 +130,87 @@ class Session : public std::enable_shared_from_this<Session> {
       return parse_error ? reject(400, "Bad request\n") : close();
     }
     const auto& req = parser_->get();
+    if (const auto field = req[bhttp::field::transfer_encoding]; !field.empty()) {
+      const std::string te{field.data(), field.size()};
+      if (!only_chunked(te)) {
+        return reject(501, "Transfer-Encoding '" + te.substr(0, 60) + "' is not supported; send chunked or a Content-Length\n");
+      }
+    }
     HttpRequest in;
     in.method = std::string{req.method_string()};
     in.target = std::string{req.target()};
     in.content_type = std::string{req[bhttp::field::content_type]};
     in.body = req.body();
+    const auto host = req.find(bhttp::field::host);
+    in.has_host = host != req.end();
+    if (in.has_host) in.host = std::string{host->value()};
+    in.origin = std::string{req[bhttp::field::origin]};
+    in.referer = std::string{req[bhttp::field::referer]};
     const bool head = req.method() == bhttp::verb::head;
-    HttpResponse out;
+    const bool keep_alive = req.keep_alive();
+    const unsigned version = req.version();
+    auto answered = std::make_shared<bool>(false);
+    Respond respond = [self = shared_from_this(), answered, keep_alive, version, head](HttpResponse out) {
+      if (*answered) return;
+      *answered = true;
+      const bool keep = keep_alive && !out.close;
+      self->send(std::move(out), keep, version, head);
+    };
     try {
-      out = server_->handler(in);
+      server_->handler(in, respond);
     } catch (const std::exception& e) {
-      out = HttpResponse{500, "text/plain", std::string{"Internal error: "} + e.what() + "\n", {}, false};
+      respond(HttpResponse{500, "text/plain", std::string{"Internal error: "} + e.what() + "\n", nullptr, {}, true});
     }
-    send(std::move(out), req.keep_alive() && !out.close, req.version(), head);
   }
 
   void reject(int status, std::string body) {
-    send(HttpResponse{status, "text/plain", std::move(body), {}, true}, false, 11, false);
+    send(HttpResponse{status, "text/plain", std::move(body), nullptr, {}, true}, false, 11, false);
   }
 
-  void send(HttpResponse out, bool keep_alive, unsigned version, bool head) {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(out.status), version);
-    res->set(bhttp::field::server, "evsed");
-    res->set(bhttp::field::content_type, out.content_type);
-    for (const auto& [name, value] : out.headers) res->set(name, value);
-    res->keep_alive(keep_alive);
-    const auto size = out.body.size();
-    if (!head) res->body() = std::move(out.body);
-    res->content_length(size);
+  template <class Body>
+  void write(std::shared_ptr<bhttp::response<Body>> res, bool keep_alive) {
     stream_.expires_after(server_->limits.write_timeout);
     bhttp::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
       if (ec || !keep_alive) return self->close();
       self->read_request();
     });
+  }
+
+  template <class Body>
+  void prepare(bhttp::response<Body>& res, const HttpResponse& out, bool keep_alive) {
+    res.set(bhttp::field::server, "evsed");
+    res.set(bhttp::field::content_type, out.content_type);
+    for (const auto& [name, value] : out.headers) res.set(name, value);
+    res.keep_alive(keep_alive);
+  }
+
+  void send(HttpResponse out, bool keep_alive, unsigned version, bool head) {
+    const auto status = static_cast<bhttp::status>(out.status);
+    if (out.shared_body) {
+      // The bytes stay shared: the cached body lives as long as the write needs it.
+      auto bytes = out.shared_body;
+      auto res = std::make_shared<bhttp::response<bhttp::span_body<const char>>>(status, version);
+      prepare(*res, out, keep_alive);
+      if (!head) res->body() = {bytes->data(), bytes->size()};
+      res->content_length(bytes->size());
+      return write_shared(std::move(res), std::move(bytes), keep_alive);
+    }
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(status, version);
+    prepare(*res, out, keep_alive);
+    const auto size = out.body.size();
+    if (!head) res->body() = std::move(out.body);
+    res->content_length(size);
+    write(std::move(res), keep_alive);
+  }
+
+  void write_shared(std::shared_ptr<bhttp::response<bhttp::span_body<const char>>> res,
+                    std::shared_ptr<const std::string> bytes, bool keep_alive) {
+    stream_.expires_after(server_->limits.write_timeout);
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res, bytes, keep_alive](beast::error_code ec, std::size_t) {
+                         if (ec || !keep_alive) return self->close();
+                         self->read_request();
+                       });
   }
 
   void close() {
@@ -151,6 +220,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  asio::ip::address peer_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<HttpServer::Impl> server_;
@@ -169,8 +239,15 @@ void HttpServer::Impl::accept(tcp::acceptor& acceptor) {
       });
       return;
     }
-    if (self->connections < self->limits.max_connections) {
-      std::make_shared<Session>(std::move(socket), self)->start();
+    beast::error_code peer_ec;
+    const auto peer = socket.remote_endpoint(peer_ec);
+    if (!peer_ec && self->connections < self->limits.max_connections &&
+        self->per_client[peer.address()] < self->limits.max_connections_per_client) {
+      std::make_shared<Session>(std::move(socket), peer.address(), self)->start();
+    } else {
+      if (!peer_ec && self->per_client[peer.address()] == 0) self->per_client.erase(peer.address());
+      beast::error_code ignored;
+      socket.close(ignored);  // over a limit: closed at once, costs nothing
     }
     self->accept(acceptor);
   });

@@ -22,64 +22,56 @@ Json currents(const std::array<DeciAmps, 3>& c) {
   return j;
 }
 
-Json rgb(const hw::Rgb& c) { return Json{{"R", c.r}, {"G", c.g}, {"B", c.b}}; }
+Json rgb(const station::Rgb& c) { return Json{{"R", c.r}, {"G", c.g}, {"B", c.b}}; }
 
 std::int64_t epoch_of_age(const std::optional<std::int64_t>& age, std::int64_t now_epoch) {
   return age ? now_epoch - *age : 0;
 }
 
-Json meter_info(const core::MeterStatus& m, const std::string& type, const std::optional<MeterPollView>& poll) {
+Json meter_info(const core::MeterStatus& m, const station::MeterInfo& info) {
   Json j;
-  j["type"] = type;
+  j["type"] = info.type;
   j["configured"] = m.configured;
   j["age_s"] = m.age_s ? Json(*m.age_s) : Json(nullptr);
-  if (poll) {
-    j["address"] = poll->address;
-    j["polls"] = poll->polls;
-    j["good"] = poll->good;
+  if (info.poll) {
+    const auto& poll = *info.poll;
+    j["address"] = info.address;
+    j["polls"] = poll.polls;
+    j["good"] = poll.good;
     Json errors = Json::object();
-    for (const auto& [kind, count] : poll->errors) errors[kind] = count;
+    for (const auto& [kind, count] : poll.errors) errors[kind] = count;
     j["errors"] = errors;
-    j["last_error"] = poll->last_error;
+    j["last_error"] = poll.last_error;
   }
   return j;
 }
 
 }  // namespace
 
-int rest_mode_id(const core::Status& s) {
-  switch (s.access) {
-    case core::AccessStatus::Off: return 0;
-    case core::AccessStatus::Pause: return 4;
-    case core::AccessStatus::On: break;
+const RestMode& rest_mode(core::ModeChoice m) {
+  for (const auto& r : kRestModes) {
+    if (r.choice == m) return r;
   }
-  switch (s.mode) {
-    case core::ChargeMode::Normal: return 1;
-    case core::ChargeMode::Solar: return 2;
-    case core::ChargeMode::Smart: return 3;
-  }
-  return -1;
+  return kRestModes[1];
 }
 
-std::string_view rest_mode_name(int mode_id) {
-  switch (mode_id) {
-    case 0: return "OFF";
-    case 1: return "NORMAL";
-    case 2: return "SOLAR";
-    case 3: return "SMART";
-    case 4: return "PAUSE";
-    default: return "N/A";
+std::optional<core::ModeChoice> mode_choice_from_rest_id(long long id) {
+  for (const auto& r : kRestModes) {
+    if (r.id == id) return r.choice;
   }
+  return std::nullopt;
 }
 
-std::string settings_json(const core::Status& s, const DeviceView& d) {
+std::string settings_json(const station::Snapshot& snap) {
+  const core::Status& s = snap.status;
+  const station::DeviceInfo& d = snap.device;
   const core::Settings& st = s.settings;
   Json j;
-  const int mode_id = rest_mode_id(s);
+  const RestMode& mode = rest_mode(core::mode_choice(s.access, s.mode));
   j["version"] = d.version;
   j["serialnr"] = d.serial;
-  j["mode"] = rest_mode_name(mode_id);
-  j["mode_id"] = mode_id;
+  j["mode"] = mode.name;
+  j["mode_id"] = mode.id;
   j["car_connected"] = s.car_connected;
 
   if (d.network.wifi) {
@@ -137,9 +129,9 @@ std::string settings_json(const core::Status& s, const DeviceView& d) {
   set["solar_start_current"] = st.solar_start_current.value();
   set["solar_stop_time"] = st.solar_stop_time.count();
   set["enable_C2"] = core::to_string(st.enable_c2);
-  set["mains_meter"] = d.mains_meter;
-  set["starttime"] = d.starttime_epoch.value_or(0);
-  set["stoptime"] = d.stoptime_epoch.value_or(0);
+  set["mains_meter"] = snap.meter(core::MeterRole::Mains).type;
+  set["starttime"] = snap.starttime_epoch.value_or(0);
+  set["stoptime"] = snap.stoptime_epoch.value_or(0);
   set["repeat"] = st.delayed.repeat ? 1 : 0;
   set["lcdlock"] = d.panel.lcd_lock;
   set["lock"] = static_cast<int>(st.lock);
@@ -154,24 +146,24 @@ std::string settings_json(const core::Status& s, const DeviceView& d) {
 
   j["mqtt"] = {{"host", d.mqtt.host},
                {"port", d.mqtt.port},
-               {"topic_prefix", mqtt::effective_prefix(d.mqtt, d.serial)},
+               {"topic_prefix", d.mqtt.topic_prefix},
                {"username", d.mqtt.username},
-               {"password_set", !d.mqtt.password.empty()},
+               {"password_set", d.mqtt.password_set},
                {"tls", d.mqtt.tls},
-               {"status", d.mqtt_connected ? "Connected" : "Disconnected"},
+               {"status", d.mqtt.connected ? "Connected" : "Disconnected"},
                {"smartevse_server", false}};
   j["ocpp"] = {{"mode", "Disabled"}, {"backend_url", ""}, {"cb_id", ""}, {"auth_key", ""},
                {"auto_auth", "Disabled"}, {"auto_auth_idtag", ""}, {"status", "Disconnected"}};
   j["home_battery"] = {{"current", s.home_battery_current.value_or(DeciAmps{0}).value()},
-                       {"last_update", s.home_battery_age_s ? d.now_epoch - *s.home_battery_age_s : 0}};
+                       {"last_update", s.home_battery_age_s ? snap.now_epoch - *s.home_battery_age_s : 0}};
 
   const auto& ev = s.ev.last;
   const std::int64_t ev_import = ev && ev->import_energy ? ev->import_energy->value : 0;
   const std::int64_t ev_export = ev && ev->export_energy ? ev->export_energy->value : 0;
   const std::int64_t charged = s.ev_session_energy ? s.ev_session_energy->value : 0;
   Json evm;
-  evm["description"] = d.ev_meter;
-  evm["address"] = d.ev_meter_address;
+  evm["description"] = snap.meter(core::MeterRole::Ev).type;
+  evm["address"] = snap.meter(core::MeterRole::Ev).address;
   evm["import_active_power"] = ev && ev->power ? ev->power->value : 0;
   evm["total_wh"] = ev_import - ev_export;
   evm["charged_wh"] = charged;
@@ -193,14 +185,14 @@ std::string settings_json(const core::Status& s, const DeviceView& d) {
   if (!mm.empty()) j["mains_meter"] = mm;
 
   if (s.circuit.configured) {
-    j["circuit_meter"] = {{"description", d.circuit_meter},
-                          {"address", d.circuit_meter_address},
+    j["circuit_meter"] = {{"description", snap.meter(core::MeterRole::Circuit).type},
+                          {"address", snap.meter(core::MeterRole::Circuit).address},
                           {"currents", currents(s.circuit.last ? s.circuit.last->currents
                                                                : std::array<DeciAmps, 3>{})}};
   }
 
   Json pc = currents(s.mains_corrected);
-  pc["last_data_update"] = epoch_of_age(s.mains.age_s, d.now_epoch);
+  pc["last_data_update"] = epoch_of_age(s.mains.age_s, snap.now_epoch);
   pc["charging_L1"] = s.outputs.contactor1;  // legacy keys from the REST page
   pc["charging_L2"] = s.outputs.contactor1 && s.outputs.contactor2;
   pc["charging_L3"] = s.outputs.contactor1 && s.outputs.contactor2;
@@ -232,6 +224,7 @@ std::string settings_json(const core::Status& s, const DeviceView& d) {
   x["iset_balanced"] = s.iset_balanced.value();
   x["max_capacity"] = s.max_capacity.value();
   x["pwm_override"] = s.pwm_override ? Json(s.pwm_override->value) : Json(nullptr);
+  x["led"] = {{"pattern", core::to_string(s.led.pattern)}, {"color", rgb(snap.led_rgb)}};
   Json errors = Json::array();
   for (auto f : core::kAllErrorFlags) {
     if (s.errors.has(f)) errors.push_back(core::to_string(f));
@@ -240,16 +233,16 @@ std::string settings_json(const core::Status& s, const DeviceView& d) {
   Json timers = Json::array();
   for (const auto& t : s.timers) timers.push_back({{"name", t.name}, {"seconds_left", t.seconds_left}});
   x["timers"] = timers;
-  x["meters"] = {{"mains", meter_info(s.mains, d.mains_meter, d.meter_polls[0])},
-                 {"ev", meter_info(s.ev, d.ev_meter, d.meter_polls[1])},
-                 {"circuit", meter_info(s.circuit, d.circuit_meter, d.meter_polls[2])}};
+  x["meters"] = {{"mains", meter_info(s.mains, snap.meter(core::MeterRole::Mains))},
+                 {"ev", meter_info(s.ev, snap.meter(core::MeterRole::Ev))},
+                 {"circuit", meter_info(s.circuit, snap.meter(core::MeterRole::Circuit))}};
   x["loop"] = {{"pilot_lag_max_ms", d.pilot_loop_lag_ms}};
   if (d.modbus) {
     x["modbus"] = {{"port", d.modbus->port}, {"open", d.modbus->open}, {"cycle_ms", d.modbus->cycle_ms}};
   }
   j["evsed"] = x;
 
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);  // user strings may be invalid UTF-8
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);  // never throws on the loop
 }
 
 }  // namespace evsed::http

@@ -13,7 +13,22 @@ Board::Board(BoardIo io) : io_(io) {}
 
 HwResult Board::apply(const core::Outputs& o) { return write(o, false); }
 HwResult Board::apply_all(const core::Outputs& o) { return write(o, true); }
-HwResult Board::make_safe() { return write(core::kSafeOutputs, true, true); }
+HwResult Board::make_safe() {
+  HwResult r = write(core::kSafeOutputs, true, true);
+  (void)set_led(false);
+  return r;
+}
+
+HwResult Board::set_led(bool lit) {
+  if (!io_.led || led_written_ == lit) return std::nullopt;
+  HwResult r = io_.led->set(lit);
+  if (r) {
+    led_written_.reset();
+  } else {
+    led_written_ = lit;
+  }
+  return r;
+}
 
 HwResult Board::write(const core::Outputs& o, bool force, bool keep_lock) {
   const bool all = force || !written_;

@@ -166,6 +166,7 @@ BoardIo GpioBoard::io() {
   io.contactor2 = contactor2_.get();
   io.pilot_disconnect = pilot_disconnect_.get();
   io.lock = lock_.get();
+  io.led = led_.get();
   io.rcm_fault = rcm_.get();
   io.external_switch = switch_.get();
   io.lock_feedback = lock_sense_.get();

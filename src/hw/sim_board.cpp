@@ -16,6 +16,8 @@ SimBoard::SimBoard(const PilotLoad& car) : car_(car) {
   pilot_disconnect_.name = "CP off";
   lock_.board = this;
   lock_.name = "lock";
+  led_.board = this;
+  led_.name = "LED";
   lock_sense_.lock = &lock_;
 }
 
@@ -27,6 +29,7 @@ BoardIo SimBoard::io() {
   io.contactor2 = &contactor2_;
   io.pilot_disconnect = &pilot_disconnect_;
   io.lock = &lock_;
+  io.led = &led_;
   io.rcm_fault = &rcm_;
   io.external_switch = &switch_;
   io.lock_feedback = &lock_sense_;

@@ -41,6 +41,10 @@ MeterProfile with_phase_powers(MeterProfile p, std::uint16_t read_regs, int inde
 
 double pow10(int e) { return std::pow(10.0, e); }
 
+// To the nearest 0.1 A: a float register holding 5.2 A is 5.19999981 A, which
+// truncating (as the firmware's integer division does) would show as 5.1 A.
+core::DeciAmps deci_amps(double amps) { return core::DeciAmps{static_cast<std::int32_t>(std::lround(amps * 10.0))}; }
+
 std::uint16_t swap_bytes(std::uint16_t v) { return static_cast<std::uint16_t>((v << 8) | (v >> 8)); }
 
 std::uint32_t assemble32(std::uint16_t r0, std::uint16_t r1, Endianness e) {
@@ -226,7 +230,7 @@ Decoded<PhaseCurrents> decode_currents(const MeterProfile& p, std::span<const st
     out.power = core::Watts{static_cast<std::int32_t>(std::lround(total))};
   }
   for (std::size_t i = 0; i < 3; ++i) {
-    out.currents[i] = core::DeciAmps{static_cast<std::int32_t>(std::trunc(amps[i] * 10.0))};
+    out.currents[i] = deci_amps(amps[i]);
   }
   return out;
 }
@@ -288,7 +292,7 @@ Decoded<PhaseCurrents> decode_sensorbox(std::span<const std::uint16_t> regs, boo
       if (big_cts) a *= 2.0;
       if (std::fabs(a) < 0.001) a = 0.0;
     }
-    out.currents[i] = core::DeciAmps{static_cast<std::int32_t>(std::trunc(a * 10.0))};
+    out.currents[i] = deci_amps(a);
   }
   return out;
 }

@@ -5,11 +5,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <mqtt/async_client.h>
+#include <condition_variable>
 #include <deque>
+#include <map>
+#include <mqtt/async_client.h>
 #include <mutex>
 #include <random>
 #include <set>
+#include <thread>
+
+#include "evsed/core/outside_text.hpp"
+#include "evsed/mqtt/topics.hpp"
 
 namespace evsed::mqtt {
 
@@ -19,7 +25,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::chrono::seconds kKeepAlive{15};
-constexpr std::chrono::seconds kFullPublishEvery{10};
+constexpr std::chrono::seconds kFullPublishEvery{10};  // SmartEVSE republishes every 10 s (interfaces.md §3.2)
 constexpr std::chrono::seconds kMaxBackoff{60};
 constexpr std::chrono::seconds kCommandErrorLogEvery{10};
 constexpr std::chrono::milliseconds kGoodbyeTimeout{300};
@@ -39,55 +45,127 @@ class Listener final : public ::mqtt::iaction_listener {
   }
 };
 
+// Retired clients say goodbye and are destroyed here, one after the other, on
+// one long-lived thread: a broker change costs no thread of its own.
+class Retirer {
+ public:
+  Retirer() : thread_([this](std::stop_token st) { run(st); }) {}
+  ~Retirer() {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    wake_.notify_all();
+  }
+  void add(std::function<void()> job) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    wake_.notify_one();
+  }
+  // Blocks until every goodbye given so far is done.
+  void drain() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return jobs_.empty() && !busy_; });
+  }
+
+ private:
+  void run(std::stop_token) {
+    while (true) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return !jobs_.empty() || closing_; });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+        busy_ = true;
+      }
+      job();
+      {
+        std::lock_guard lock(mutex_);
+        busy_ = false;
+      }
+      idle_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  std::deque<std::function<void()>> jobs_;
+  bool busy_ = false;
+  bool closing_ = false;
+  std::jthread thread_;  // last: joined before the rest goes
+};
+
 }  // namespace
 
 struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
   asio::io_context& io;
-  MqttBackend& backend;
+  station::Station& station;
   std::shared_ptr<spdlog::logger> log;
-  unsigned serial;
 
-  BridgeOptions options;
+  station::MqttConnection options;
+  bool configured = false;
   std::string prefix;
   std::uint64_t generation = 0;  // callbacks of an older client are ignored
   std::unique_ptr<::mqtt::async_client> client;
   std::unique_ptr<Listener> listener;
   bool is_connected = false;
   asio::steady_timer retry;
+  asio::steady_timer refresh;
+  asio::steady_timer soon;  // everything again shortly after a command
+  bool full_soon = false;
   std::chrono::seconds backoff{1};
   std::mt19937 rng{std::random_device{}()};
-  std::vector<std::thread> goodbyes;  // retired clients saying offline, off the loop
+  Retirer retirer;
+  station::Subscription subscription;
 
   std::map<std::string, Publication> published;  // last payload per suffix
-  Clock::time_point last_full{};
-  bool full_due = false;  // a /Set came in: everything again with the next tick
-  std::optional<std::vector<DiscoveryMessage>> announced;
+  std::optional<DiscoveryContext> announced;
   Clock::time_point last_error_log{};
   unsigned suppressed_errors = 0;
   std::string last_failure;
 
-  Impl(asio::io_context& i, MqttBackend& b, std::shared_ptr<spdlog::logger> l, unsigned s)
-      : io(i), backend(b), log(std::move(l)), serial(s), retry(i) {}
+  Impl(asio::io_context& i, station::Station& s, std::shared_ptr<spdlog::logger> l)
+      : io(i), station(s), log(std::move(l)), retry(i), refresh(i), soon(i) {}
 
-  ~Impl() {
-    for (auto& t : goodbyes) t.join();
+  void start() {
+    auto self = shared_from_this();
+    subscription = station.subscribe([w = std::weak_ptr<Impl>(self)](const station::Change& c) {
+      auto self = w.lock();
+      if (!self) return;
+      if (c.kind == station::ChangeKind::MqttSettings) self->configure(self->station.mqtt_connection());
+      if (c.kind == station::ChangeKind::Status) {
+        self->announce();  // cheap unless what discovery says changed
+        self->publish_state(false);
+      }
+    });
+    configure(station.mqtt_connection());
+    schedule_refresh();
   }
 
   // --- connection ---------------------------------------------------------
 
-  void configure(const BridgeOptions& o) {
-    if (o == options && client) return;
+  void configure(const station::MqttConnection& o) {
+    if (configured && o.settings == options.settings && o.ca_file == options.ca_file &&
+        o.discovery == options.discovery) {
+      return;
+    }
     retire();
     options = o;
-    prefix = effective_prefix(options.settings, serial);
+    configured = true;
+    prefix = station::effective_prefix(options.settings, options.serial);
     backoff = std::chrono::seconds{1};
     if (options.settings.host.empty()) return;
     try {
-      const std::string uri =
-          (options.settings.tls ? "ssl://" : "tcp://") + options.settings.host + ":" + std::to_string(options.settings.port);
+      const std::string uri = (options.settings.tls ? "ssl://" : "tcp://") + options.settings.host + ":" +
+                              std::to_string(options.settings.port);
       client = std::make_unique<::mqtt::async_client>(uri, prefix);
     } catch (const std::exception& e) {
-      log->error("mqtt: {}:{}: {}", options.settings.host, options.settings.port, e.what());
+      log->error("mqtt: {}:{}: {}", core::shown(options.settings.host), options.settings.port, core::shown(e.what()));
       client.reset();
       return;
     }
@@ -130,35 +208,45 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
     }
   }
 
+  void set_connected(bool c) {
+    is_connected = c;
+    station.report_mqtt_connected(c);
+  }
+
   void on_connected(std::uint64_t gen) {
     if (gen != generation || !client) return;
-    is_connected = true;
     backoff = std::chrono::seconds{1};
     last_failure.clear();
-    log->info("mqtt: connected to {}:{} as {}", options.settings.host, options.settings.port, prefix);
+    log->info("mqtt: connected to {}:{} as {}", core::shown(options.settings.host), options.settings.port,
+              core::shown(prefix));
+    is_connected = true;
     try {
       client->subscribe(prefix + "/Set/#", 1);
       client->publish(prefix + "/connected", std::string{"online"}, 0, true);
     } catch (const std::exception& e) {
-      log->warn("mqtt: {}", e.what());
+      log->warn("mqtt: {}", core::shown(e.what()));
     }
     announced.reset();
     announce();
     publish_state(true);
+    set_connected(true);
   }
 
   void on_failed(std::uint64_t gen, const std::string& why) {
     if (gen != generation) return;
-    is_connected = false;
-    if (why != last_failure) log->warn("mqtt: {}:{}: {}; retrying", options.settings.host, options.settings.port, why);
+    set_connected(false);
+    if (why != last_failure) {
+      log->warn("mqtt: {}:{}: {}; retrying", core::shown(options.settings.host), options.settings.port,
+                core::shown(why));
+    }
     last_failure = why;
     schedule_reconnect();
   }
 
   void on_lost(std::uint64_t gen, const std::string& cause) {
     if (gen != generation) return;
-    is_connected = false;
-    log->warn("mqtt: connection lost{}", cause.empty() ? "" : ": " + cause);
+    set_connected(false);
+    log->warn("mqtt: connection lost{}", cause.empty() ? "" : ": " + core::shown(cause));
     schedule_reconnect();
   }
 
@@ -174,15 +262,16 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
     });
   }
 
-  // A client we are done with says `offline` and disconnects on its own thread.
+  // A client we are done with says `offline` and disconnects on the retirer's thread.
   void retire() {
     ++generation;
     retry.cancel();
-    is_connected = false;
+    if (is_connected) set_connected(false);
     published.clear();
     announced.reset();
     if (!client) return;
-    goodbyes.emplace_back([c = std::move(client), l = std::move(listener), topic = prefix + "/connected"]() {
+    retirer.add([c = std::shared_ptr<::mqtt::async_client>(std::move(client)),
+                 l = std::shared_ptr<Listener>(std::move(listener)), topic = prefix + "/connected"]() mutable {
       try {
         if (c->is_connected()) {
           c->publish(topic, std::string{"offline"}, 1, true)->wait_for(kGoodbyeTimeout);
@@ -191,13 +280,18 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
       } catch (const std::exception&) {
         // Going away anyway; the broker's LWT covers what we could not say.
       }
+      // The client first: destroying it fails a pending connect, which calls the listener.
+      c.reset();
+      l.reset();
     });
   }
 
   void stop() {
+    subscription.reset();
+    refresh.cancel();
+    soon.cancel();
     retire();
-    for (auto& t : goodbyes) t.join();
-    goodbyes.clear();
+    retirer.drain();
   }
 
   // --- publishing ---------------------------------------------------------
@@ -206,19 +300,16 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
     try {
       client->publish(topic, payload, 0, retain);
     } catch (const std::exception& e) {
-      log->debug("mqtt: publish {}: {}", topic, e.what());
+      log->debug("mqtt: publish {}: {}", core::shown(topic), core::shown(e.what()));
     }
   }
 
   void announce() {
-    DiscoveryContext ctx = backend.discovery_context();
-    ctx.prefix = prefix;
+    if (!is_connected) return;
+    const auto snap = station.snapshot();
+    DiscoveryContext ctx = discovery_context(*snap, prefix);
+    if (announced && *announced == ctx) return;  // republished only when what it says changed
     std::vector<DiscoveryMessage> now = options.discovery ? discovery_messages(ctx) : std::vector<DiscoveryMessage>{};
-    if (announced && announced->size() == now.size() &&
-        std::equal(now.begin(), now.end(), announced->begin(),
-                   [](const auto& a, const auto& b) { return a.topic == b.topic && a.payload == b.payload; })) {
-      return;
-    }
     std::set<std::string> current;
     for (const auto& m : now) {
       current.insert(m.topic);
@@ -229,27 +320,30 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
     for (const auto& topic : all_discovery_topics(prefix)) {
       if (!current.count(topic)) send(topic, "", true);
     }
-    announced = std::move(now);
+    announced = ctx;
   }
 
   void publish_state(bool full) {
     if (!is_connected) return;
-    const auto now = Clock::now();
-    if (now - last_full >= kFullPublishEvery) full = true;
-    for (auto& p : state_publications(backend.status(), backend.state_context())) {
+    for (auto& p : state_publications(*station.snapshot())) {
       auto it = published.find(p.suffix);
       if (!full && it != published.end() && it->second == p) continue;
+      // Clocks move every second: they go out with the full refresh only.
+      if (!full && it != published.end() && p.suffix == "ESPUptime") continue;
       send(prefix + "/" + p.suffix, p.payload, p.retain);
       published[p.suffix] = std::move(p);
     }
-    if (full) last_full = now;
   }
 
-  void tick() {
-    if (!is_connected) return;
-    announce();  // republished only when the configuration behind it changed
-    publish_state(full_due);
-    full_due = false;
+  void schedule_refresh() {
+    refresh.expires_after(kFullPublishEvery);
+    refresh.async_wait([w = std::weak_ptr<Impl>(shared_from_this())](const boost::system::error_code& ec) {
+      auto self = w.lock();
+      if (ec || !self) return;
+      self->announce();
+      self->publish_state(true);
+      self->schedule_refresh();
+    });
   }
 
   // --- commands -----------------------------------------------------------
@@ -296,8 +390,9 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
     if (drain_posted) asio::post(io, [self = shared_from_this()] { self->drain(); });
   }
 
+  // `why` is built from outside values already made safe (core::shown).
   void command_error(const std::string& why) {
-    send(prefix + "/CommandError", why, false);
+    if (is_connected && client) send(prefix + "/CommandError", why, false);
     const auto now = Clock::now();
     if (now - last_error_log >= kCommandErrorLogEvery) {
       if (suppressed_errors) {
@@ -317,48 +412,50 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
     const std::string set_prefix = prefix + "/Set/";
     if (!topic.starts_with(set_prefix)) return;
     const std::string name = topic.substr(set_prefix.size());
-    auto parsed = parse_set(name, payload, backend.set_context());
-    if (auto* why = std::get_if<std::string>(&parsed)) {
-      command_error(*why);
-    } else {
-      std::visit([&](const auto& cmd) { execute(name, cmd); }, std::get<SetCommand>(parsed));
+    auto parsed = parse_set(name, payload);
+    if (auto* why = std::get_if<std::string>(&parsed)) return command_error(*why);
+    const std::string what = "Set/" + core::shown(name, 40);
+    std::visit([&](const auto& cmd) { execute(what, cmd); }, std::get<SetCommand>(parsed));
+    // What changed went out with the change feed; the full set follows once,
+    // however many commands arrive meanwhile, so a client sees its answer even
+    // when nothing changed.
+    if (!full_soon) {
+      full_soon = true;
+      soon.expires_after(std::chrono::seconds{1});
+      soon.async_wait([w = std::weak_ptr<Impl>(shared_from_this())](const boost::system::error_code& ec) {
+        auto self = w.lock();
+        if (!self) return;
+        self->full_soon = false;
+        if (!ec) self->publish_state(true);
+      });
     }
-    // What the command changed goes out now; the full set with the next tick
-    // (once, however many commands arrive in between).
-    publish_state(false);
-    full_due = true;
   }
 
-  void execute(const std::string& name, const core::SettingsPatch& patch) {
-    const auto result = backend.apply(patch);
-    for (const auto& f : result.fields) {
-      if (f.outcome != core::FieldResult::Outcome::Applied) command_error("Set/" + name + ": " + f.detail);
-    }
+  void execute(const std::string& what, const station::SettingsChange& change) {
+    station.change_settings(change, [w = std::weak_ptr<Impl>(shared_from_this()), what](station::SettingsOutcome o) {
+      auto self = w.lock();
+      if (!self) return;
+      if (o.failure) return self->command_error(what + ": not saved, nothing changed: " + *o.failure);
+      for (const auto& f : o.fields) {
+        if (!f.applied()) self->command_error(what + ": " + f.reason);
+      }
+      if (o.panel.color) self->command_error(what + ": " + *o.panel.color);
+    });
   }
-  void execute(const std::string&, const core::MeterReading& r) { backend.feed(r); }
-  void execute(const std::string&, const core::HomeBatteryReading& r) { backend.feed(r); }
-  void execute(const std::string&, const PanelChange& c) {
-    hw::PanelState& panel = backend.panel();
-    if (c.custom_button) panel.custom_button = *c.custom_button;
-    if (c.color) {
-      const auto& [key, rgb] = *c.color;
-      hw::Rgb& target = key == "off"      ? panel.colors.off
-                        : key == "normal" ? panel.colors.normal
-                        : key == "smart"  ? panel.colors.smart
-                        : key == "solar"  ? panel.colors.solar
-                                          : panel.colors.custom;
-      target = rgb;
-    }
+  void execute(const std::string& what, const station::MeterFeed& feed) {
+    if (auto r = station.feed_meter(feed); !r.ok()) command_error(what + ": " + r.reason);
+  }
+  void execute(const std::string& what, const HomeBatteryFeed& b) {
+    if (auto r = station.feed_home_battery(b.deci_amps); !r.ok()) command_error(what + ": " + r.reason);
   }
 };
 
-Bridge::Bridge(asio::io_context& io, MqttBackend& backend, std::shared_ptr<spdlog::logger> log, unsigned serial)
-    : impl_(std::make_shared<Impl>(io, backend, std::move(log), serial)) {}
+Bridge::Bridge(asio::io_context& io, station::Station& station, std::shared_ptr<spdlog::logger> log)
+    : impl_(std::make_shared<Impl>(io, station, std::move(log))) {}
 
 Bridge::~Bridge() { impl_->stop(); }
 
-void Bridge::configure(const BridgeOptions& options) { impl_->configure(options); }
-void Bridge::tick() { impl_->tick(); }
+void Bridge::start() { impl_->start(); }
 bool Bridge::connected() const { return impl_->is_connected; }
 void Bridge::stop() { impl_->stop(); }
 

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "evsed/core/outside_text.hpp"
+
 namespace evsed::mqtt {
 
 namespace {
@@ -14,16 +16,7 @@ using core::DeciAmps;
 
 std::string num(long long v) { return std::to_string(v); }
 
-std::string rgb(const hw::Rgb& c) { return num(c.r) + "," + num(c.g) + "," + num(c.b); }
-
-std::string mode_name(const core::Status& s) {
-  switch (s.access) {
-    case core::AccessStatus::Off: return "Off";
-    case core::AccessStatus::Pause: return "Pause";
-    case core::AccessStatus::On: break;
-  }
-  return std::string{core::to_string(s.mode)};
-}
+std::string rgb(const station::Rgb& c) { return num(c.r) + "," + num(c.g) + "," + num(c.b); }
 
 std::string access_name(core::AccessStatus a) {
   switch (a) {
@@ -64,6 +57,12 @@ struct Entity {
   const char* domain;  // sensor, select, number, text
 };
 
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
 std::string without_spaces(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -80,13 +79,14 @@ std::string entity_id(std::string_view domain, const std::string& prefix, const 
 
 }  // namespace
 
-std::vector<Publication> state_publications(const core::Status& s, const StateContext& c) {
+std::vector<Publication> state_publications(const station::Snapshot& snap) {
+  const core::Status& s = snap.status;
+  const station::PanelState& panel = snap.device.panel;
   std::vector<Publication> out;
   auto pub = [&](std::string suffix, std::string payload, bool retain) {
     out.push_back({std::move(suffix), std::move(payload), retain});
   };
-  using meters::MeterType;
-  if (c.mains_meter != MeterType::Disabled) {
+  if (s.mains.configured) {
     for (std::size_t i = 0; i < 3; ++i) pub("MainsCurrentL" + num(i + 1), num(s.mains_corrected[i].value()), false);
     if (s.mains.last && s.mains.last->import_energy && s.mains.last->import_energy->value != 0) {
       pub("MainsImportActiveEnergy", num(s.mains.last->import_energy->value), false);
@@ -95,7 +95,7 @@ std::vector<Publication> state_publications(const core::Status& s, const StateCo
       pub("MainsExportActiveEnergy", num(s.mains.last->export_energy->value), false);
     }
   }
-  if (c.ev_meter != MeterType::Disabled) {
+  if (s.ev.configured) {
     const auto& ev = s.ev.last;
     for (std::size_t i = 0; i < 3; ++i) pub("EVCurrentL" + num(i + 1), num(ev ? ev->currents[i].value() : 0), false);
     const long long imp = ev && ev->import_energy ? ev->import_energy->value : 0;
@@ -106,17 +106,17 @@ std::vector<Publication> state_publications(const core::Status& s, const StateCo
     pub("EVEnergyCharged", num(s.ev_session_energy ? s.ev_session_energy->value : 0), true);
     pub("EVTotalEnergyCharged", num(imp - exp), false);
   }
-  if (c.circuit_meter != MeterType::Disabled) {
+  if (s.circuit.configured) {
     for (std::size_t i = 0; i < 3; ++i) {
       pub("CircuitCurrentL" + num(i + 1), num(s.circuit.last ? s.circuit.last->currents[i].value() : 0), false);
     }
   }
   pub("ESPTemp", num(s.temperature_c), false);
-  pub("Mode", mode_name(s), true);
+  pub("Mode", std::string{core::to_string(core::mode_choice(s.access, s.mode))}, true);
   pub("MaxCurrent", num(s.settings.max_current.deci().value()), true);
   pub("MaxSumMains", num(s.effective_max_sum_mains.value()), true);
   pub("MaxSumMainsTime", num(s.settings.max_sum_mains_time.count()), true);
-  pub("CustomButton", c.panel.custom_button ? "On" : "Off", false);
+  pub("CustomButton", panel.custom_button ? "On" : "Off", false);
   const bool offering = s.state == core::ChargeState::B || s.state == core::ChargeState::C;
   pub("ChargeCurrent", num(offering ? s.charge_current.value() : 0), true);
   pub("ChargeCurrentOverride", num(s.override_current.value()), true);
@@ -128,22 +128,41 @@ std::vector<Publication> state_publications(const core::Status& s, const StateCo
   pub("StateID", std::string{core::short_name(s.state)}, true);  // a name, as the firmware sends
   pub("Error", std::string{core::error_web_name(core::error_id(s.errors))}, true);
   pub("EVPlugState", s.car_connected ? "Connected" : "Disconnected", true);
-  if (c.wifi_ssid) pub("WiFiSSID", *c.wifi_ssid, true);
-  if (c.wifi_bssid) pub("WiFiBSSID", *c.wifi_bssid, true);
-  if (c.wifi_rssi) pub("WiFiRSSI", num(*c.wifi_rssi), false);
+  if (const auto& wifi = snap.device.network.wifi) {
+    pub("WiFiSSID", wifi->ssid, true);
+    pub("WiFiBSSID", wifi->bssid, true);
+    pub("WiFiRSSI", num(wifi->rssi), false);
+  }
   if (s.home_battery_current) pub("HomeBatteryCurrent", num(s.home_battery_current->value()), false);
   pub("OCPP", "Disabled", true);
   pub("OCPPConnection", "Disconnected", false);
-  pub("LEDColorOff", rgb(c.panel.colors.off), true);
-  pub("LEDColorNormal", rgb(c.panel.colors.normal), true);
-  pub("LEDColorSmart", rgb(c.panel.colors.smart), true);
-  pub("LEDColorSolar", rgb(c.panel.colors.solar), true);
-  pub("LEDColorCustom", rgb(c.panel.colors.custom), true);
+  pub("LEDColorOff", rgb(panel.colors.off), true);
+  pub("LEDColorNormal", rgb(panel.colors.normal), true);
+  pub("LEDColorSmart", rgb(panel.colors.smart), true);
+  pub("LEDColorSolar", rgb(panel.colors.solar), true);
+  pub("LEDColorCustom", rgb(panel.colors.custom), true);
   if (s.settings.lock != core::LockType::Disabled) pub("CableLock", s.settings.cable_lock ? "1" : "0", true);
-  pub("ESPUptime", num(c.uptime_s), false);
+  pub("ESPUptime", num(snap.uptime_s), false);
   pub("LoadBl", "0", true);
   pub("SolarStopTimer", num(s.solar_stop_timer_s), false);
   return out;
+}
+
+DiscoveryContext discovery_context(const station::Snapshot& snap, const std::string& prefix) {
+  DiscoveryContext c;
+  const auto& s = snap.status;
+  const auto& net = snap.device.network;
+  c.prefix = prefix;
+  c.version = snap.device.version;
+  c.configuration_url = "http://" + (net.eth_has_ip ? net.eth_ip : std::string{"0.0.0.0"});
+  c.mains_meter = s.mains.configured;
+  c.ev_meter = s.ev.configured;
+  c.circuit_meter = s.circuit.configured;
+  c.home_battery = s.home_battery_current.has_value();
+  c.cable_lock = snap.device.cable_lock_fitted;
+  c.wifi = net.wifi.has_value();
+  c.max_current_a = s.settings.max_current.value();
+  return c;
 }
 
 std::vector<DiscoveryMessage> discovery_messages(const DiscoveryContext& c) {
@@ -250,99 +269,82 @@ std::vector<std::string> all_discovery_topics(const std::string& prefix) {
   return topics;
 }
 
-std::variant<SetCommand, std::string> parse_set(std::string_view name, std::string_view payload, const SetContext& c) {
-  using meters::MeterType;
-  const std::string topic = "Set/" + std::string{name};
-  auto patch = [](auto mutate) {
-    core::SettingsPatch p;
-    mutate(p);
-    return SetCommand{p};
+std::variant<SetCommand, std::string> parse_set(std::string_view name, std::string_view payload) {
+  using core::Field;
+  const std::string topic = "Set/" + core::shown(name, 40);
+  std::string quoted = "'";  // built up: GCC 12 warns falsely on "x" + std::string&&
+  quoted += core::shown(payload, 60);
+  quoted += '\'';
+  auto setting = [](Field f, std::int64_t v) {
+    station::SettingsChange c;
+    c.patch.set(f, v);
+    return SetCommand{c};
   };
   if (name == "Mode") {
-    constexpr std::array<std::pair<std::string_view, int>, 5> kModes{
-        {{"Off", 0}, {"Normal", 1}, {"Solar", 2}, {"Smart", 3}, {"Pause", 4}}};
-    for (const auto& mode : kModes) {
-      if (payload == mode.first) return patch([&](core::SettingsPatch& p) { p.mode = mode.second; });
-    }
-    return topic + ": '" + std::string{payload} + "' is not one of Off, Normal, Smart, Solar, Pause";
+    if (auto m = core::mode_choice_from_name(payload)) return setting(Field::Mode, static_cast<std::int64_t>(*m));
+    return topic + ": " + quoted + " is not one of Off, Normal, Smart, Solar, Pause";
   }
   // The firmware takes anything but "On" as off; a typo should not silently switch.
   if (name == "CustomButton") {
-    if (payload != "On" && payload != "Off") return topic + ": '" + std::string{payload} + "' is not On or Off";
-    return SetCommand{PanelChange{payload == "On", std::nullopt}};
+    if (payload != "On" && payload != "Off") return topic + ": " + quoted + " is not On or Off";
+    station::SettingsChange c;
+    c.panel.custom_button = payload == "On";
+    return SetCommand{c};
   }
   if (name == "CurrentOverride" || name == "CurrentMaxSumMains" || name == "CPPWMOverride" ||
       name == "HomeBatteryCurrent") {
     const auto v = to_int(payload);
-    if (!v) return topic + ": '" + std::string{payload} + "' is not a whole number";
-    if (name == "CurrentOverride") return patch([&](core::SettingsPatch& p) { p.override_current = *v; });
-    if (name == "CurrentMaxSumMains") return patch([&](core::SettingsPatch& p) { p.max_sum_mains = *v; });
-    if (name == "CPPWMOverride") return patch([&](core::SettingsPatch& p) { p.override_pwm = *v; });
-    if (*v < -2000 || *v > 2000) return topic + ": " + std::to_string(*v) + " dA is outside -2000..2000";
-    return SetCommand{core::HomeBatteryReading{DeciAmps{static_cast<std::int32_t>(*v)}, c.now}};
+    if (!v) return topic + ": " + quoted + " is not a whole number";
+    if (name == "CurrentOverride") return setting(Field::OverrideCurrent, *v);
+    if (name == "CurrentMaxSumMains") return setting(Field::MaxSumMains, *v);
+    if (name == "CPPWMOverride") return setting(Field::OverridePwm, *v);
+    return SetCommand{HomeBatteryFeed{*v}};
   }
   if (name == "MainsMeter" || name == "CircuitMeter" || name == "EVMeter") {
     const bool mains = name == "MainsMeter";
     const bool ev = name == "EVMeter";
-    const MeterType type = mains ? c.mains_meter : ev ? c.ev_meter : c.circuit_meter;
-    if (type != MeterType::Api) {
-      return topic + ": the " + (mains ? "mains" : ev ? "EV" : "circuit") + " meter is not API (it is " +
-             std::string{meters::name(type)} + ")";
-    }
     const auto f = fields(payload, ':');
     const bool counts_ok = ev ? f && f->size() == 5 : f && (f->size() == 3 || (mains && f->size() == 5));
     if (!counts_ok) {
       return topic + ": expected " + (ev ? "L1:L2:L3:W:Wh" : mains ? "L1:L2:L3 or L1:L2:L3:W:Wh" : "L1:L2:L3") +
              " (whole numbers, dA, W, Wh)";
     }
-    core::MeterReading r = ev && c.last_ev_reading ? *c.last_ev_reading : core::MeterReading{};
-    r.role = mains ? core::MeterRole::Mains : ev ? core::MeterRole::Ev : core::MeterRole::Circuit;
-    r.taken_at = c.now;
-    for (std::size_t i = 0; i < 3; ++i) {
-      if ((*f)[i] <= -2000 || (*f)[i] >= 2000) return topic + ": each current must be within -2000..2000 dA";
-      r.currents[i] = DeciAmps{static_cast<std::int32_t>((*f)[i])};
-    }
+    station::MeterFeed feed;
+    feed.role = mains ? core::MeterRole::Mains : ev ? core::MeterRole::Ev : core::MeterRole::Circuit;
+    feed.currents = std::array<std::int64_t, 3>{(*f)[0], (*f)[1], (*f)[2]};
     if (f->size() == 5) {
       // -1 means "not known"; anything else below is nonsense.
       if ((*f)[3] < -1 || (*f)[4] < -1) return topic + ": W and Wh must be >= 0, or -1 for unknown";
-      if ((*f)[3] > -1) r.power = core::Watts{static_cast<std::int32_t>(std::min((*f)[3], 2'000'000LL))};
+      if ((*f)[3] > -1) feed.power_w = (*f)[3];
       if ((*f)[4] > -1) {
-        r.import_energy = core::WattHours{(*f)[4]};
-        r.export_energy = core::WattHours{0};
+        feed.import_wh = (*f)[4];
+        feed.export_wh = 0;
       }
     }
-    return SetCommand{r};
+    return SetCommand{feed};
   }
-  if (name.starts_with("Color")) {
-    static constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kColors{
-        {{"ColorOff", "off"}, {"ColorNormal", "normal"}, {"ColorSmart", "smart"}, {"ColorSolar", "solar"},
-         {"ColorCustom", "custom"}}};
-    for (const auto& [topic_name, key] : kColors) {
-      if (name != topic_name) continue;
+  if (name.starts_with("Color") && name.size() > 5 && std::isupper(static_cast<unsigned char>(name[5]))) {
+    if (auto which = station::color_setting_from_name(lower_ascii(name.substr(5)));
+        which && name.substr(6) == station::kColorSettingNames[static_cast<std::size_t>(*which)].substr(1)) {
       const auto f = fields(payload, ',');
-      if (!f || f->size() != 3 || std::any_of(f->begin(), f->end(), [](long long v) { return v < 0 || v > 255; })) {
-        return topic + ": expected R,G,B with each 0..255";
-      }
-      return SetCommand{PanelChange{std::nullopt, std::pair{std::string{key}, hw::Rgb{static_cast<int>((*f)[0]),
-                                                                                    static_cast<int>((*f)[1]),
-                                                                                    static_cast<int>((*f)[2])}}}};
+      if (!f || f->size() != 3) return topic + ": expected R,G,B with each 0..255";
+      station::SettingsChange c;
+      c.panel.color = {*which, {(*f)[0], (*f)[1], (*f)[2]}};
+      return SetCommand{c};
     }
   }
   if (name == "CableLock") {
-    if (payload != "0" && payload != "1") return topic + ": '" + std::string{payload} + "' is not 0 or 1";
-    return patch([&](core::SettingsPatch& p) { p.cable_lock = payload == "1"; });
+    if (payload != "0" && payload != "1") return topic + ": " + quoted + " is not 0 or 1";
+    return setting(Field::CableLock, payload == "1" ? 1 : 0);
   }
   if (name == "EnableC2") {
     if (!payload.empty() && std::isdigit(static_cast<unsigned char>(payload.front()))) {
       const auto v = to_int(payload);
-      if (!v || *v > 4) return topic + ": '" + std::string{payload} + "' is not 0..4";
-      return patch([&](core::SettingsPatch& p) { p.enable_c2 = *v; });
+      if (!v) return topic + ": " + quoted + " is not a number";
+      return setting(Field::EnableC2, *v);
     }
-    if (auto c2 = core::enable_c2_from_name(payload)) {
-      return patch([&](core::SettingsPatch& p) { p.enable_c2 = static_cast<long long>(*c2); });
-    }
-    return topic + ": '" + std::string{payload} +
-           "' is not 0..4 or one of Not present, Always Off, Solar Off, Always On, Auto";
+    if (auto c2 = core::enable_c2_from_name(payload)) return setting(Field::EnableC2, static_cast<std::int64_t>(*c2));
+    return topic + ": " + quoted + " is not 0..4 or one of Not present, Always Off, Solar Off, Always On, Auto";
   }
   if (name == "RFID") return topic + ": RFID reader not enabled";
   return topic + ": unknown command";

@@ -1,6 +1,7 @@
 // libFuzzer target: the other parsers of outside input. The first byte picks
 // one: MQTT /Set commands, Modbus meter replies of every profile, the state
-// directory's settings and MQTT files.
+// directory's MQTT and settings files, an MQTT settings change as REST hands it
+// over, the configuration file, and the text that reaches log lines.
 
 #include <cstddef>
 #include <cstdint>
@@ -9,24 +10,27 @@
 #include <string_view>
 #include <vector>
 
+#include "evsed/app/config.hpp"
+#include "evsed/app/settings_store.hpp"
+#include "evsed/core/outside_text.hpp"
 #include "evsed/meters/profile.hpp"
-#include "evsed/mqtt/mqtt_settings.hpp"
 #include "evsed/mqtt/topics.hpp"
+#include "evsed/station/mqtt_settings.hpp"
+#include "evsed/station/panel.hpp"
 
 using namespace evsed;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  const std::uint8_t which = data[0] % 4;
+  const std::uint8_t which = data[0] % 8;
   const std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
+  const auto nl = rest.find('\n');
+  const std::string_view first = rest.substr(0, nl);
+  const std::string_view second = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
   switch (which) {
-    case 0: {  // "<name>\n<payload>"
-      const auto nl = rest.find('\n');
-      mqtt::SetContext c;
-      c.mains_meter = c.ev_meter = c.circuit_meter = meters::MeterType::Api;
-      (void)mqtt::parse_set(rest.substr(0, nl), nl == std::string_view::npos ? "" : rest.substr(nl + 1), c);
+    case 0:  // "<name>\n<payload>"
+      (void)mqtt::parse_set(first, second);
       break;
-    }
     case 1: {  // a register image for every profile and every decoder
       std::vector<std::uint16_t> regs(rest.size() / 2);
       for (std::size_t i = 0; i < regs.size(); ++i) {
@@ -45,7 +49,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     case 2: {
       std::string problem;
-      (void)mqtt::mqtt_settings_from_json(std::string{rest}, problem);
+      (void)station::mqtt_settings_from_json(std::string{rest}, problem);
+      break;
+    }
+    case 3: {  // an MQTT change: host on the first line, the rest as every other string
+      station::MqttChange c;
+      c.host = std::string{first};
+      c.topic_prefix = c.username = c.password = c.ca_cert = std::string{second};
+      c.port = static_cast<long long>(data[0]) * 300 - 1000;
+      c.tls = (data[0] & 1) != 0;
+      station::MqttSettings current;
+      current.host = "old.example";
+      current.username = "u";
+      current.password = "p";
+      (void)station::plan_mqtt_change(current, c, 12345);
+      break;
+    }
+    case 4:
+      (void)app::parse_config(std::string{rest}, "fuzz.toml");
+      break;
+    case 5:
+      (void)app::SettingsStore::from_json(std::string{rest}, core::Settings{});
+      break;
+    case 6: {
+      const std::string shown = core::shown(rest);
+      if (core::has_control(shown)) __builtin_trap();  // never a raw control character in a log line
       break;
     }
     default: {

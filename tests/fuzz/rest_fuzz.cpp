@@ -1,83 +1,109 @@
-// libFuzzer target: the REST parameter parser and the request router, with the
-// real controller and simulated world behind them.
+// libFuzzer target: the REST parameter parser, the Host/Origin/Referer checks
+// and the request router, with the real Station, charge point and simulated
+// world behind them (state files in memory).
 //
-// Input: first line "METHOD TARGET", the rest is a form-encoded body.
+// Input: first line "METHOD TARGET"; then lines "Host: ...", "Origin: ...",
+// "Referer: ..." (each optional); the rest is a form-encoded body.
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
-#include "evsed/core/controller.hpp"
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "evsed/app/charge_point.hpp"
+#include "evsed/app/live_station.hpp"
 #include "evsed/http/params.hpp"
 #include "evsed/http/rest_api.hpp"
 #include "evsed/sim/world.hpp"
+#include "fixed_clock.hpp"
+#include "memory_files.hpp"
 
 namespace {
 
 using namespace evsed;
 
-class FuzzBackend final : public http::RestBackend {
- public:
-  FuzzBackend() : controller_(settings(), now_) {}
+struct Rig {
+  Rig()
+      : log(std::make_shared<spdlog::logger>("fuzz", std::make_shared<spdlog::sinks::null_sink_mt>())),
+        board(world.board().io()),
+        cp(settings(), board, &world, false, clock.steady_now, log),
+        station(config(), cp, files, clock, log, clock.steady_now, cp.settings()),
+        api(station, http::RestOptions{{"charger.example"}}) {}
 
-  core::Status status() override { return controller_.status(now_); }
-  http::DeviceView device() override { return {}; }
-  core::PatchResult apply(core::SettingsPatch patch) override { return controller_.apply(patch, now_); }
-  void feed(const core::Event& e) override { controller_.handle(e, now_); }
-  core::TimePoint now() override { return now_; }
-  core::LocalTime local_now() override { return core::LocalTime{std::chrono::seconds{1'800'000'000}}; }
-  std::int64_t to_epoch(core::LocalTime t) override { return t.time_since_epoch().count(); }
-  meters::MeterType mains_meter_type() override { return meters::MeterType::Api; }
-  meters::MeterType ev_meter_type() override { return meters::MeterType::Api; }
-  mqtt::MqttSettings mqtt_settings() override { return mqtt_; }
-  std::optional<std::string> save_mqtt(const mqtt::MqttSettings& s) override {
-    mqtt_ = s;
-    return std::nullopt;
-  }
-  std::vector<http::PowerSlot> power_day() override { return {}; }
-  void restart(bool) override {}
-  std::optional<std::string> erase_settings() override { return std::nullopt; }
-  sim::World* simulator() override { return &world_; }
-  hw::PanelState& panel() override { return panel_; }
-
- private:
   static core::Settings settings() {
     core::Settings s;
     s.has_mains_meter = true;
     s.has_ev_meter = true;
     return s;
   }
-  core::TimePoint now_ = core::TimePoint{} + std::chrono::hours{1};
-  core::Controller controller_;
-  sim::World world_;
-  mqtt::MqttSettings mqtt_;
-  hw::PanelState panel_;
+  static app::StationConfig config() {
+    app::StationConfig c;
+    c.state_dir = (std::filesystem::temp_directory_path() / "evsed-fuzz-state").string();
+    std::filesystem::create_directories(c.state_dir);
+    c.meters[0] = {"API", 10, true, std::nullopt};
+    c.meters[1] = {"API", 11, true, std::nullopt};
+    c.simulated = true;
+    return c;
+  }
+
+  app::FixedClock clock;
+  std::shared_ptr<spdlog::logger> log;
+  sim::World world;
+  hw::Board board;
+  app::ChargePoint cp;
+  app::MemoryFiles files;
+  app::LiveStation station;
+  http::RestApi api;
 };
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
-  const auto newline = input.find('\n');
-  const std::string_view line = input.substr(0, newline);
-  const std::string_view body = newline == std::string_view::npos ? std::string_view{} : input.substr(newline + 1);
+  static Rig rig;
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  auto next_line = [&]() {
+    const auto nl = input.find('\n');
+    const std::string_view line = input.substr(0, nl);
+    input = nl == std::string_view::npos ? std::string_view{} : input.substr(nl + 1);
+    return line;
+  };
+  const std::string_view line = next_line();
   const auto space = line.find(' ');
-
   http::HttpRequest req;
   req.method = std::string{line.substr(0, space)};
   req.target = space == std::string_view::npos ? "/" : std::string{line.substr(space + 1)};
   req.content_type = "application/x-www-form-urlencoded";
-  req.body = std::string{body};
+  const std::pair<std::string_view, std::string*> headers[] = {
+      {"Host: ", &req.host}, {"Origin: ", &req.origin}, {"Referer: ", &req.referer}};
+  for (bool found = true; found;) {
+    found = false;
+    for (const auto& [name, into] : headers) {
+      if (input.starts_with(name)) {
+        *into = std::string{next_line().substr(name.size())};
+        if (name == "Host: ") req.has_host = true;
+        found = true;
+      }
+    }
+  }
+  req.body = std::string{input};
 
-  // The parser on its own, then the whole router.
+  // The parser and the checks on their own, then the whole router.
   const auto [path, query] = http::split_target(req.target);
   const auto params = http::Params::parse(query, req.body);
   for (const auto& [name, value] : params.items()) (void)params.number(name);
+  (void)http::host_allowed(req.host, {"charger.example"});
+  (void)http::foreign_origin(req);
 
-  static FuzzBackend backend;
-  static http::RestApi api(backend);
-  const http::HttpResponse r = api.handle(req);
-  if (r.status < 100 || r.status > 599) __builtin_trap();
+  int status = 0;
+  rig.api.handle(req, [&](http::HttpResponse r) { status = r.status; });
+  rig.files.run_posted();  // the loop's turn: saved changes are applied and answered
+  if (status < 100 || status > 599) __builtin_trap();
+  rig.clock.steady_now += std::chrono::milliseconds{10};
+  rig.station.pilot_period(rig.clock.steady_now);
   return 0;
 }

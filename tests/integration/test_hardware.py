@@ -151,7 +151,7 @@ class SafeStateTest(unittest.TestCase):
             # A daemon start with that file is refused as before.
             d = subprocess.run([BINARY, "--config", cfg], capture_output=True, text=True,
                                env=dict(os.environ, **board.env()), timeout=10)
-            self.assertEqual(d.returncode, 1)
+            self.assertEqual(d.returncode, 78)
             # A broken [board] is not guessed at.
             board.write(cfg, board.config() + "pwm_chip = 99\n")
             r = subprocess.run([BINARY, "--safe-state", "--config", cfg], capture_output=True, text=True,

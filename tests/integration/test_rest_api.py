@@ -299,13 +299,16 @@ class DelayedChargingTest(ApiCase):
         self.assertEqual(r["starttime"], int(start.timestamp()))
         self.post("/settings?mode=1")
 
-    def test_past_or_garbage_start_time_charges_now(self):
+    def test_past_start_time_charges_now_and_garbage_is_refused(self):
         past = (datetime.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
         r = self.post(f"/settings?mode=1&starttime={past}").json()
         self.assertEqual(r["starttime"], 0)
         self.assertEqual(self.settings()["mode"], "NORMAL")
+        # Issue 11 item 15: what is not a time is refused with the reason (the firmware charged at once).
         r = self.post("/settings?mode=1&starttime=tomorrow").json()
-        self.assertEqual(r["starttime"], 0)
+        self.assertEqual(r["mode"], "Value not allowed!")
+        self.assertIn("tomorrow", r["starttime"])
+        self.assertEqual(self.settings()["settings"]["starttime"], 0)
 
 
 class FeedsTest(ApiCase):
@@ -422,12 +425,12 @@ class HttpTest(ApiCase):
         self.assertTrue(reply.startswith("HTTP/1.1 400"), reply)
 
     def test_header_too_large_gets_431(self):
-        reply = self.raw(b"GET /settings HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n")
+        reply = self.raw(b"GET /settings HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n")
         self.assertTrue(reply.startswith("HTTP/1.1 431"), reply[:100])
 
     def test_body_too_large_gets_413(self):
         body = b"a" * (70 * 1024)
-        reply = self.raw(b"POST /settings HTTP/1.1\r\nHost: x\r\nContent-Length: " + str(len(body)).encode() +
+        reply = self.raw(b"POST /settings HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + str(len(body)).encode() +
                          b"\r\n\r\n" + body)
         self.assertTrue(reply.startswith("HTTP/1.1 413"), reply[:100])
 
@@ -468,7 +471,7 @@ class HttpTest(ApiCase):
 
     def test_post_without_body_is_answered_at_once(self):
         start = time.monotonic()
-        reply = self.raw(b"POST /settings?stop_timer=10 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        reply = self.raw(b"POST /settings?stop_timer=10 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         self.assertIn('{"stop_timer":true}', reply)
         self.assertLess(time.monotonic() - start, 2)
 
@@ -566,7 +569,8 @@ class PersistenceTest(unittest.TestCase):
             http = Http(evsed.port)
             http.post("/settings?stop_timer=7")
             time.sleep(1.2)
-            r = http.get("/erasesettings")
+            self.assertEqual(http.get("/erasesettings").status, 405, "POST only (issue 11 item 3)")
+            r = http.post("/erasesettings")
             self.assertEqual((r.status, r.text), (200, "Erasing settings, rebooting"))
             self.assertEqual(evsed.wait_exit(timeout=15), 75)
             self.assertTrue(any("safe state" in line for line in evsed.log))
@@ -762,7 +766,8 @@ class SimulatedSessionTest(unittest.TestCase):
         evsed = Evsed()
         try:
             evsed.wait_ready()
-            r = Http(evsed.port).get("/reboot")
+            self.assertEqual(Http(evsed.port).get("/reboot").status, 405, "POST only (issue 11 item 3)")
+            r = Http(evsed.port).post("/reboot")
             self.assertEqual((r.status, r.text), (200, "Device will reboot in 5 seconds..."))
             self.assertEqual(evsed.wait_exit(timeout=15), 75)
         finally:

@@ -82,12 +82,12 @@ TEST(Errors, Less6AClearsOnUnplugAndOnSwitchingToSmart) {
   rig.feed_mains({DeciAmps{510}, DeciAmps{50}, DeciAmps{50}});
   ASSERT_TRUE(rig.c.errors().has(ErrorFlag::Less6A));
   SettingsPatch p;
-  p.mode = 2;  // Solar: LESS_6A stays
+  p.set(Field::Mode, ModeChoice::Solar);  // Solar: LESS_6A stays
   rig.apply(p);
   EXPECT_TRUE(rig.c.errors().has(ErrorFlag::Less6A));
   rig.feed_mains({DeciAmps{50}, DeciAmps{50}, DeciAmps{50}});  // the overload is over
   EXPECT_TRUE(rig.c.errors().has(ErrorFlag::Less6A));            // a reading alone does not clear it
-  p.mode = 3;  // Smart clears it
+  p.set(Field::Mode, ModeChoice::Smart);  // Smart clears it
   rig.apply(p);
   EXPECT_FALSE(rig.c.errors().has(ErrorFlag::Less6A));
 }
@@ -240,11 +240,11 @@ TEST(StaleMeter, AgeingDataOnlyLetsTheCurrentGoDown) {
   rig.feed_mains_automatically = false;
   rig.run_for(Seconds{6});
   SettingsPatch lower;
-  lower.override_current = 70;
+  lower.set(Field::OverrideCurrent, 70);
   rig.apply(lower);
   EXPECT_EQ(rig.status().offered_current.value(), 70);
   SettingsPatch higher;
-  higher.override_current = 140;
+  higher.set(Field::OverrideCurrent, 140);
   rig.apply(higher);
   rig.run_for(Seconds{3});
   EXPECT_EQ(rig.status().offered_current.value(), 70);

@@ -77,7 +77,7 @@ TEST(ExternalSwitch, AccessButtonResumesFromPause) {
   ControllerRig rig(with_switch(SwitchFunction::AccessButton));
   rig.handle(SwitchInput{false});
   SettingsPatch p;
-  p.mode = 4;  // PAUSE
+  p.set(Field::Mode, ModeChoice::Pause);  // PAUSE
   rig.apply(p);
   ASSERT_EQ(rig.c.settings().access, AccessStatus::Pause);
   press(rig);
@@ -264,7 +264,7 @@ TEST(LockFeedback, ALockThatOpensWhileStoppingOpensTheContactorsAtOnce) {
   rig.handle(LockFeedback{true});
   rig.plug_in_and_charge();
   SettingsPatch p;
-  p.mode = 0;  // OFF: C1, the contactor stays closed until the car stops
+  p.set(Field::Mode, ModeChoice::Off);  // OFF: C1, the contactor stays closed until the car stops
   rig.apply(p);
   ASSERT_EQ(rig.c.state(), ChargeState::C1);
   ASSERT_TRUE(rig.out.contactor1);

@@ -36,9 +36,35 @@ TEST(MeterProfile, EastronSignComesFromPhasePower) {
   const auto p = currents_of(MeterType::Eastron3P, regs);
   EXPECT_EQ(da(p, 0), 165);
   EXPECT_EQ(da(p, 1), -100);  // exporting on L2
-  EXPECT_EQ(da(p, 2), 2);
+  EXPECT_EQ(da(p, 2), 3);  // 0.25 A: to the nearest 0.1 A, halves away from zero
   ASSERT_TRUE(p.power);
   EXPECT_EQ(p.power->value, 3795 - 2300 + 58);
+}
+
+TEST(MeterProfile, ValuesNotExactInBinaryRoundToTheNearestDeciAmp) {
+  // float32(5.2) is 5.19999980926...: truncated that was 51 dA (issue 11 item 17).
+  const auto regs = be_float({5.2f, 3.1f, 0.7f, 1196.0f, 713.0f, 161.0f});
+  const auto p = currents_of(MeterType::Eastron3P, regs);
+  EXPECT_EQ(da(p, 0), 52);
+  EXPECT_EQ(da(p, 1), 31);
+  EXPECT_EQ(da(p, 2), 7);
+  int checked = 0;  // every other float profile that gives signed currents
+  for (int code = 1; code <= 18; ++code) {
+    const auto t = static_cast<MeterType>(code);
+    const auto prof = profile_of(t);
+    if (!prof || prof->data != DataType::Float32 || prof->phase_power_index >= 0 || prof->single_phase ||
+        prof->current_div != 0 || prof->sunspec) {
+      continue;
+    }
+    ++checked;
+    std::vector<std::uint16_t> image(200, 0);
+    const auto v = be_float({5.2f, 3.1f, 0.7f});
+    std::copy(v.begin(), v.end(), image.begin());
+    const auto q = currents_of(t, image);
+    EXPECT_EQ(da(q, 0), 52) << name(t);
+    EXPECT_EQ(da(q, 1), 31) << name(t);
+  }
+  EXPECT_GT(checked, 0);
 }
 
 TEST(MeterProfile, InvertedEastronNegatesPowerAndSwapsEnergy) {
@@ -86,7 +112,7 @@ TEST(MeterProfile, AbbHundredthsAndSixtyFourBitEnergy) {
   const auto p = currents_of(MeterType::Abb, regs);
   EXPECT_EQ(da(p, 0), 165);
   EXPECT_EQ(da(p, 1), -100);
-  EXPECT_EQ(da(p, 2), 2);
+  EXPECT_EQ(da(p, 2), 3);
   EXPECT_EQ(p.power->value, 3795 - 2300);
   const std::vector<std::uint16_t> energy{0x0001, 0x0000, 0x0001, 0xE240};  // high word ignored; 123456 x 0.01 kWh
   EXPECT_EQ(std::get<core::WattHours>(decode_energy(*profile_of(MeterType::Abb), energy)).value, 1'234'560);
@@ -97,7 +123,7 @@ TEST(MeterProfile, SolarEdgeScaleFactors) {
   const auto p = currents_of(MeterType::SolarEdge, regs);
   EXPECT_EQ(da(p, 0), 165);
   EXPECT_EQ(da(p, 1), 100);
-  EXPECT_EQ(da(p, 2), -2);
+  EXPECT_EQ(da(p, 2), -3);
   EXPECT_EQ(std::get<core::Watts>(decode_power(*profile_of(MeterType::SolarEdge), {{static_cast<std::uint16_t>(-1234), 1}}))
                 .value,
             -12340);
@@ -121,7 +147,7 @@ TEST(MeterProfile, WagoAndSchneiderPowerInKilowatts) {
 TEST(MeterProfile, SinotimerInt16AndSummedPhasePowers) {
   const auto p = currents_of(MeterType::Sinotimer, {1650, 1000, 25});
   EXPECT_EQ(da(p, 0), 165);
-  EXPECT_EQ(da(p, 2), 2);
+  EXPECT_EQ(da(p, 2), 3);
   EXPECT_EQ(std::get<core::Watts>(decode_power(*profile_of(MeterType::Sinotimer), {{1000, 2000, 500}})).value, 3500);
   EXPECT_EQ(std::get<core::WattHours>(decode_energy(*profile_of(MeterType::Sinotimer), {{0x0000, 12345}})).value,
             123'450);

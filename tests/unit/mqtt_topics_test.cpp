@@ -17,12 +17,18 @@ const Publication* find(const std::vector<Publication>& pubs, std::string_view s
   return nullptr;
 }
 
+station::Snapshot snapshot_of(const core::Status& s) {
+  station::Snapshot snap;
+  snap.status = s;
+  return snap;
+}
+
 TEST(MqttTopics, StatePayloadsAndRetainFlags) {
-  core::ControllerRig rig;
+  core::Settings s = core::rig_defaults();
+  s.has_mains_meter = true;  // an API mains meter
+  core::ControllerRig rig(s);
   rig.plug_in_and_charge();
-  StateContext c;
-  c.mains_meter = meters::MeterType::Api;
-  const auto pubs = state_publications(rig.status(), c);
+  const auto pubs = state_publications(snapshot_of(rig.status()));
   EXPECT_EQ(find(pubs, "StateID")->payload, "C");
   EXPECT_TRUE(find(pubs, "StateID")->retain);
   EXPECT_EQ(find(pubs, "State")->payload, "Charging");
@@ -44,58 +50,60 @@ TEST(MqttTopics, ErrorIsNotRewrittenForLess6A) {
   core::ControllerRig rig(s);
   rig.car = core::PilotLevel::V9;
   rig.run_for(core::Seconds{3});
-  const auto pubs = state_publications(rig.status(), StateContext{});
+  const auto pubs = state_publications(snapshot_of(rig.status()));
   EXPECT_EQ(find(pubs, "Error")->payload, "No Power Available");
   EXPECT_EQ(find(pubs, "State")->payload, "Charging Stopped");
 }
 
-SetContext api_context() {
-  SetContext c;
-  c.mains_meter = meters::MeterType::Api;
-  c.ev_meter = meters::MeterType::Api;
-  c.circuit_meter = meters::MeterType::Api;
-  return c;
+template <class T>
+const T& command(const std::variant<SetCommand, std::string>& parsed) {
+  return std::get<T>(std::get<SetCommand>(parsed));
 }
 
 TEST(MqttSet, ModeNeedsExactNames) {
-  const auto ok = parse_set("Mode", "Smart", api_context());
+  const auto ok = parse_set("Mode", "Smart");
   ASSERT_TRUE(std::holds_alternative<SetCommand>(ok));
-  EXPECT_EQ(std::get<core::SettingsPatch>(std::get<SetCommand>(ok)).mode, 3);
-  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("Mode", "smart", api_context())));
+  EXPECT_EQ(command<station::SettingsChange>(ok).patch.get(core::Field::Mode),
+            static_cast<std::int64_t>(core::ModeChoice::Smart));
+  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("Mode", "smart")));
 }
 
 TEST(MqttSet, MainsMeterThreeOrFiveFields) {
-  auto r = parse_set("MainsMeter", "10:-20:30:-1:5000", api_context());
+  auto r = parse_set("MainsMeter", "10:-20:30:-1:5000");
   ASSERT_TRUE(std::holds_alternative<SetCommand>(r));
-  const auto& m = std::get<core::MeterReading>(std::get<SetCommand>(r));
-  EXPECT_EQ(m.currents[1].value(), -20);
-  EXPECT_FALSE(m.power);
-  EXPECT_EQ(m.import_energy->value, 5000);
-  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("MainsMeter", "10:20", api_context())));
-  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("MainsMeter", "10:20:2000", api_context())));
-  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("MainsMeter", "a:b:c", api_context())));
-  SetContext sim = api_context();
-  sim.mains_meter = meters::MeterType::Sim;
-  const auto refused = parse_set("MainsMeter", "1:2:3", sim);
-  ASSERT_TRUE(std::holds_alternative<std::string>(refused));
-  EXPECT_NE(std::get<std::string>(refused).find("not API"), std::string::npos);
+  const auto& m = command<station::MeterFeed>(r);
+  EXPECT_EQ(m.role, core::MeterRole::Mains);
+  EXPECT_EQ((*m.currents)[1], -20);
+  EXPECT_FALSE(m.power_w);
+  EXPECT_EQ(m.import_wh, 5000);
+  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("MainsMeter", "10:20")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("MainsMeter", "a:b:c")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("EVMeter", "1:2:3")));  // needs W and Wh
+  // The range (and whether the meter is API) is the Station's to decide.
+  EXPECT_EQ((*command<station::MeterFeed>(parse_set("MainsMeter", "10:20:2001")).currents)[2], 2001);
 }
 
 TEST(MqttSet, EnableC2ByDigitOrName) {
-  auto d = parse_set("EnableC2", "4", api_context());
-  EXPECT_EQ(std::get<core::SettingsPatch>(std::get<SetCommand>(d)).enable_c2, 4);
-  auto n = parse_set("EnableC2", "Always Off", api_context());
-  EXPECT_EQ(std::get<core::SettingsPatch>(std::get<SetCommand>(n)).enable_c2, 1);
-  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("EnableC2", "5", api_context())));
+  EXPECT_EQ(command<station::SettingsChange>(parse_set("EnableC2", "4")).patch.get(core::Field::EnableC2), 4);
+  EXPECT_EQ(command<station::SettingsChange>(parse_set("EnableC2", "Always Off")).patch.get(core::Field::EnableC2), 1);
+  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("EnableC2", "Sometimes")));
 }
 
 TEST(MqttSet, Colors) {
-  auto c = parse_set("ColorSolar", "1,2,3", api_context());
-  const auto& change = std::get<PanelChange>(std::get<SetCommand>(c));
-  EXPECT_EQ(change.color->first, "solar");
-  EXPECT_EQ(change.color->second.b, 3);
-  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("ColorSolar", "1,2", api_context())));
-  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("ColorSolar", "1,2,256", api_context())));
+  auto c = parse_set("ColorSolar", "1,2,3");
+  const auto& color = command<station::SettingsChange>(c).panel.color;
+  ASSERT_TRUE(color);
+  EXPECT_EQ(color->first, station::ColorSetting::Solar);
+  EXPECT_EQ(color->second[2], 3);
+  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("ColorSolar", "1,2")));
+  EXPECT_TRUE(std::holds_alternative<std::string>(parse_set("Colorsolar", "1,2,3")));
+}
+
+TEST(MqttSet, OutsideTextInErrorsIsEscapedAndCapped) {
+  const auto e = std::get<std::string>(parse_set("Mode", "x\nerror: forged" + std::string(5000, 'A')));
+  EXPECT_EQ(e.find('\n'), std::string::npos);
+  EXPECT_NE(e.find("\\n"), std::string::npos);
+  EXPECT_LT(e.size(), 300u);
 }
 
 TEST(MqttDiscovery, FollowsTheConfiguration) {

@@ -57,7 +57,7 @@ TEST(PhaseSwitching, SolarOffSwitchesToOnePhaseWhenEnteringSolar) {
   rig.plug_in_and_charge();
   ASSERT_TRUE(rig.out.contactor2);
   SettingsPatch solar;
-  solar.mode = 2;
+  solar.set(Field::Mode, ModeChoice::Solar);
   rig.apply(solar);
   EXPECT_EQ(rig.c.state(), ChargeState::C1);  // stop first
   EXPECT_EQ(rig.status().pending_phase_switch, 1);
@@ -78,7 +78,7 @@ TEST(PhaseSwitching, SolarOffSwitchesToOnePhaseWhenEnteringSolar) {
   EXPECT_EQ(rig.status().phases, 1);
   // And back to three phases when leaving Solar.
   SettingsPatch normal;
-  normal.mode = 1;
+  normal.set(Field::Mode, ModeChoice::Normal);
   rig.apply(normal);
   EXPECT_EQ(rig.c.state(), ChargeState::C1);
   follow_pilot(rig, Seconds{40});
@@ -91,7 +91,7 @@ TEST(PhaseSwitching, ChangingEnableC2WhileChargingRestartsOnTheNewPhases) {
   ControllerRig rig(with_c2(EnableC2::AlwaysOn));
   rig.plug_in_and_charge();
   SettingsPatch one_phase;
-  one_phase.enable_c2 = 1;
+  one_phase.set(Field::EnableC2, 1);
   rig.apply(one_phase);
   EXPECT_EQ(rig.c.state(), ChargeState::C1);
   follow_pilot(rig, Seconds{40});
@@ -103,7 +103,7 @@ TEST(PhaseSwitching, ChangingEnableC2WhileChargingRestartsOnTheNewPhases) {
 TEST(PhaseSwitching, EnableC2ChangeInStateAAppliesDirectly) {
   ControllerRig rig(with_c2(EnableC2::AlwaysOn));
   SettingsPatch one_phase;
-  one_phase.enable_c2 = 1;
+  one_phase.set(Field::EnableC2, 1);
   rig.apply(one_phase);
   EXPECT_EQ(rig.status().phases, 1);
   EXPECT_EQ(rig.status().pending_phase_switch, 0);

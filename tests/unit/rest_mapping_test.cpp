@@ -11,6 +11,12 @@
 namespace evsed::http {
 namespace {
 
+station::Snapshot snapshot_of(const core::Status& s) {
+  station::Snapshot snap;
+  snap.status = s;
+  return snap;
+}
+
 TEST(Params, AtolLikeTheFirmware) {
   EXPECT_EQ(parse_atol("83.0"), 83);
   EXPECT_EQ(parse_atol("abc"), 0);
@@ -34,8 +40,12 @@ TEST(Params, BareKeysAreEmptyAndBadEscapesAreAbsent) {
   EXPECT_FALSE(p.has("a"));
   EXPECT_EQ(p.get("b"), "A+ c");
   EXPECT_EQ(p.get("d"), "");
-  EXPECT_EQ(Params::parse("x=" + std::string(2048, 'a')).has("x"), false);
-  EXPECT_EQ(Params::parse("x=" + std::string(2047, 'a')).has("x"), true);
+  // Too long: not used, but named, so the request can be refused with it.
+  const auto big = Params::parse("x=" + std::string(Params::kMaxValue + 1, 'a') + "&y=1");
+  EXPECT_FALSE(big.has("x"));
+  EXPECT_EQ(big.oversized(), "x");
+  EXPECT_EQ(big.number("y"), 1);
+  EXPECT_EQ(Params::parse("x=" + std::string(Params::kMaxValue, 'a')).has("x"), true);
 }
 
 TEST(Params, QueryComesBeforeTheFormBody) {
@@ -51,7 +61,7 @@ TEST(SettingsJson, Less6AMovesIntoTheStateName) {
   core::ControllerRig rig(s);
   rig.car = core::PilotLevel::V9;
   rig.run_for(core::Seconds{3});  // no mains data: refused with LESS_6A
-  const auto j = nlohmann::json::parse(settings_json(rig.status(), DeviceView{}));
+  const auto j = nlohmann::json::parse(settings_json(snapshot_of(rig.status())));
   EXPECT_EQ(j["evse"]["state"], "Charging Stopped - No Power Available");
   EXPECT_EQ(j["evse"]["error"], "None");
   EXPECT_EQ(j["evse"]["error_id"], 0);
@@ -61,22 +71,20 @@ TEST(SettingsJson, Less6AMovesIntoTheStateName) {
 TEST(SettingsJson, ErrorIdIsTheHighestBit) {
   core::ControllerRig rig;
   rig.handle(core::TemperatureReading{70});
-  const auto j = nlohmann::json::parse(settings_json(rig.status(), DeviceView{}));
+  const auto j = nlohmann::json::parse(settings_json(snapshot_of(rig.status())));
   EXPECT_EQ(j["evse"]["error"], "Temperature High");
   EXPECT_EQ(j["evse"]["error_id"], 3);
 }
 
 TEST(SettingsJson, ModeIdFollowsAccessFirst) {
-  core::Status s;
-  s.access = core::AccessStatus::Pause;
-  s.mode = core::ChargeMode::Smart;
-  EXPECT_EQ(rest_mode_id(s), 4);
-  s.access = core::AccessStatus::Off;
-  EXPECT_EQ(rest_mode_id(s), 0);
-  s.access = core::AccessStatus::On;
-  EXPECT_EQ(rest_mode_id(s), 3);
-  s.mode = core::ChargeMode::Solar;
-  EXPECT_EQ(rest_mode_id(s), 2);
+  auto id = [](core::AccessStatus a, core::ChargeMode m) { return rest_mode(core::mode_choice(a, m)).id; };
+  EXPECT_EQ(id(core::AccessStatus::Pause, core::ChargeMode::Smart), 4);
+  EXPECT_EQ(id(core::AccessStatus::Off, core::ChargeMode::Smart), 0);
+  EXPECT_EQ(id(core::AccessStatus::On, core::ChargeMode::Smart), 3);
+  EXPECT_EQ(id(core::AccessStatus::On, core::ChargeMode::Solar), 2);
+  EXPECT_EQ(rest_mode(core::ModeChoice::Normal).name, "NORMAL");
+  EXPECT_EQ(mode_choice_from_rest_id(2), core::ModeChoice::Solar);
+  EXPECT_EQ(mode_choice_from_rest_id(5), std::nullopt);
 }
 
 }  // namespace

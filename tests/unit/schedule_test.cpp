@@ -108,7 +108,7 @@ TEST(DelayedCharging, ControllerWaitsForTheStartAndStopsAtTheStop) {
   rig.local = local_time(2026, 5, 1, 21, 59, 0);
   rig.car = PilotLevel::V9;
   SettingsPatch p;
-  p.mode = 1;
+  p.set(Field::Mode, ModeChoice::Normal);
   p.delayed = request(local_time(2026, 5, 1, 22, 0), local_time(2026, 5, 1, 22, 2));
   auto r = rig.apply(p);
   EXPECT_EQ(rig.c.settings().access, AccessStatus::Off);

@@ -4,6 +4,7 @@
 
 #include "controller_rig.hpp"
 #include "evsed/core/settings.hpp"
+#include "evsed/core/settings_fields.hpp"
 
 namespace evsed::core {
 namespace {
@@ -62,28 +63,28 @@ TEST(SettingsPatch, RejectedValuesChangeNothing) {
   ControllerRig rig;
   const Settings before = rig.c.settings();
   SettingsPatch p;
-  p.current_min = 20;
-  p.max_sum_mains = 5;
-  p.solar_start_current = 49;
-  p.enable_c2 = 9;
-  p.mode = 7;
-  p.override_current = 30;
+  p.set(Field::CurrentMin, 20);
+  p.set(Field::MaxSumMains, 5);
+  p.set(Field::SolarStartCurrent, 49);
+  p.set(Field::EnableC2, 9);
+  p.set(Field::Mode, 7);  // not a ModeChoice
+  p.set(Field::OverrideCurrent, 30);
   auto r = rig.apply(p);
   EXPECT_EQ(rig.c.settings(), before);
   EXPECT_EQ(rig.status().override_current.value(), 0);
   ASSERT_EQ(r.fields.size(), 6u);
-  for (const auto& f : r.fields) EXPECT_EQ(f.outcome, FieldResult::Outcome::Rejected) << f.field;
+  for (const auto& f : r.fields) EXPECT_EQ(f.outcome, FieldResult::Outcome::Rejected) << spec(f.field).name;
   EXPECT_FALSE(r.commands.settings_changed);
 }
 
 TEST(SettingsPatch, SmartWithoutMainsMeterIsIgnoredWithAReason) {
   ControllerRig rig;
   SettingsPatch p;
-  p.mode = 3;
+  p.set(Field::Mode, ModeChoice::Smart);
   auto r = rig.apply(p);
   ASSERT_EQ(r.fields.size(), 1u);
   EXPECT_EQ(r.fields[0].outcome, FieldResult::Outcome::Ignored);
-  EXPECT_NE(r.fields[0].detail.find("mains meter"), std::string::npos);
+  EXPECT_NE(r.fields[0].reason.find("mains meter"), std::string::npos);
   EXPECT_EQ(rig.c.settings().mode, ChargeMode::Normal);
 }
 
@@ -93,7 +94,7 @@ TEST(SettingsPatch, OverrideIsIgnoredInSolar) {
   s.mode = ChargeMode::Solar;
   ControllerRig rig(s);
   SettingsPatch p;
-  p.override_current = 100;
+  p.set(Field::OverrideCurrent, 100);
   auto r = rig.apply(p);
   ASSERT_EQ(r.fields.size(), 1u);
   EXPECT_EQ(r.fields[0].outcome, FieldResult::Outcome::Ignored);
@@ -103,15 +104,15 @@ TEST(SettingsPatch, OverrideIsIgnoredInSolar) {
 TEST(SettingsPatch, AcceptedValuesAreAppliedAndMarkedForSaving) {
   ControllerRig rig;
   SettingsPatch p;
-  p.current_min = 8;
-  p.solar_start_current = 10;
-  p.solar_max_import = 2;
-  p.solar_stop_time = 5;
-  p.max_sum_mains = 40;
-  p.max_sum_mains_time = 3;
-  p.enable_c2 = 4;
+  p.set(Field::CurrentMin, 8);
+  p.set(Field::SolarStartCurrent, 10);
+  p.set(Field::SolarMaxImport, 2);
+  p.set(Field::SolarStopTime, 5);
+  p.set(Field::MaxSumMains, 40);
+  p.set(Field::MaxSumMainsTime, 3);
+  p.set(Field::EnableC2, 4);
   auto r = rig.apply(p);
-  for (const auto& f : r.fields) EXPECT_EQ(f.outcome, FieldResult::Outcome::Applied) << f.field;
+  for (const auto& f : r.fields) EXPECT_EQ(f.outcome, FieldResult::Outcome::Applied) << spec(f.field).name;
   EXPECT_TRUE(r.commands.settings_changed);
   const Settings& s = rig.c.settings();
   EXPECT_EQ(s.min_current.value(), 8);

@@ -60,9 +60,9 @@ class SimulatedChargePoint {
     return cp_.apply(p, now_);
   }
 
-  void set_mode(int rest_mode) {
+  void set_mode(core::ModeChoice mode) {
     core::SettingsPatch p;
-    p.mode = rest_mode;
+    p.set(core::Field::Mode, mode);
     apply(p);
   }
 
@@ -117,7 +117,7 @@ TEST(Simulation, OneHourOfNormalSmartAndSolarCharging) {
 
   // SMART: 16 A car + 5 A house stays under MaxMains 25 A.
   sim.run_for(5min);
-  sim.set_mode(3);
+  sim.set_mode(core::ModeChoice::Smart);
   sim.run_for(1min);
   EXPECT_EQ(sim.state(), core::ChargeState::C);
   EXPECT_EQ(sim.status().offered_current.value(), 160);
@@ -142,7 +142,7 @@ TEST(Simulation, OneHourOfNormalSmartAndSolarCharging) {
   EXPECT_FALSE(sim.world().board().contactor2());
   site.set_house_load({DeciAmps{30}, DeciAmps{30}, DeciAmps{30}});
   site.set_solar(DeciAmps{120});  // 12 A produced, 9 A used: 3 A export, below StartCurrent 4 A
-  sim.set_mode(2);
+  sim.set_mode(core::ModeChoice::Solar);
   sim.run_for(10s);
   car.plug_in();
   sim.run_for(3min);
@@ -212,7 +212,7 @@ TEST(Simulation, FailingBoardWritesOpenTheContactor) {
   sim.world().board().fail_writes(true);
   // A duty change must be written: lower the offer.
   core::SettingsPatch p;
-  p.override_current = 80;
+  p.set(core::Field::OverrideCurrent, 80);
   sim.apply(p);
   EXPECT_TRUE(sim.status().errors.has(core::ErrorFlag::HardwareFault));
   EXPECT_FALSE(sim.world().board().contactor1());

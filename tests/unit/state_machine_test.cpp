@@ -174,7 +174,7 @@ TEST(StateMachine, AccessOffWhileChargingGoesThroughC1ToB1) {
   ControllerRig rig;
   rig.plug_in_and_charge();
   SettingsPatch off;
-  off.mode = 0;
+  off.set(Field::Mode, ModeChoice::Off);
   rig.apply(off);
   EXPECT_STATE(rig, ChargeState::C1);
   EXPECT_EQ(rig.out.duty, kDutySteadyHigh);
@@ -193,7 +193,7 @@ TEST(StateMachine, C1OpensTheContactorsAfterSixSecondsIfTheCarKeepsDrawing) {
   ControllerRig rig;
   rig.plug_in_and_charge();
   SettingsPatch pause;
-  pause.mode = 4;
+  pause.set(Field::Mode, ModeChoice::Pause);
   rig.apply(pause);
   ASSERT_STATE(rig, ChargeState::C1);
   rig.run_for(Milliseconds{5900});
@@ -208,7 +208,7 @@ TEST(StateMachine, C1ToAOnUnplug) {
   ControllerRig rig;
   rig.plug_in_and_charge();
   SettingsPatch off;
-  off.mode = 0;
+  off.set(Field::Mode, ModeChoice::Off);
   rig.apply(off);
   rig.car = PilotLevel::V12;
   rig.step();
@@ -220,11 +220,11 @@ TEST(StateMachine, AccessOffInBGoesToB1AndBackOnResumes) {
   rig.car = PilotLevel::V9;
   rig.run_for(Seconds{3});
   SettingsPatch off;
-  off.mode = 0;
+  off.set(Field::Mode, ModeChoice::Off);
   rig.apply(off);
   EXPECT_STATE(rig, ChargeState::B1);
   SettingsPatch on;
-  on.mode = 1;
+  on.set(Field::Mode, ModeChoice::Normal);
   rig.apply(on);
   // B1 holds for its charge delay (3 s), then B again.
   rig.run_for(Seconds{4});
@@ -234,7 +234,7 @@ TEST(StateMachine, AccessOffInBGoesToB1AndBackOnResumes) {
 TEST(StateMachine, PlugInWithAccessOffStaysInA) {
   ControllerRig rig;
   SettingsPatch off;
-  off.mode = 0;
+  off.set(Field::Mode, ModeChoice::Off);
   rig.apply(off);
   rig.car = PilotLevel::V9;
   rig.run_for(Seconds{5});
@@ -389,11 +389,11 @@ TEST(StateMachine, OfferIncreasesAtMostEveryFiveSecondsButDecreasesAtOnce) {
   EXPECT_GE(rig.now - pwm_start, Seconds{5});
   EXPECT_LE(rig.now - pwm_start, Seconds{7});
   SettingsPatch lower;
-  lower.override_current = 80;
+  lower.set(Field::OverrideCurrent, 80);
   rig.apply(lower);
   EXPECT_EQ(rig.out.duty, duty_for_current(DeciAmps{80}));  // immediately
   SettingsPatch higher;
-  higher.override_current = 120;
+  higher.set(Field::OverrideCurrent, 120);
   rig.apply(higher);
   EXPECT_EQ(rig.out.duty, duty_for_current(DeciAmps{80}));  // not yet
   EXPECT_EQ(to_string(rig.status().limited_by), "rate_limit");

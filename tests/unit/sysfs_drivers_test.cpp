@@ -237,7 +237,7 @@ TEST(GpioBoardSession, ChargesEndToEndThroughTheSysfsDrivers) {
   // reach the pilot, so the contactor opens and nothing is offered.
   f.make_read_only(f.pwm() / "duty_cycle");
   core::SettingsPatch lower;
-  lower.override_current = 80;
+  lower.set(core::Field::OverrideCurrent, 80);
   cp.apply(lower, now);
   EXPECT_TRUE(cp.status(now).errors.has(core::ErrorFlag::HardwareFault));
   EXPECT_FALSE(c1.on);

@@ -69,8 +69,8 @@ TEST(WorkedExamples, E3_SmartWithOverrideCurrent80) {
   rig.mains_base = {DeciAmps{20}, DeciAmps{20}, DeciAmps{20}};
   rig.feed_mains_automatically = true;
   SettingsPatch p;
-  p.mode = 3;
-  p.override_current = 80;
+  p.set(Field::Mode, ModeChoice::Smart);
+  p.set(Field::OverrideCurrent, 80);
   rig.feed_mains();
   rig.apply(p);
   rig.plug_in_and_charge();

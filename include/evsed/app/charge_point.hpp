@@ -45,6 +45,11 @@ class ChargePoint {
   [[nodiscard]] const core::Settings& settings() const { return controller_.settings(); }
   [[nodiscard]] std::optional<core::TimePoint> last_pilot_sample() const { return last_pilot_sample_; }
   [[nodiscard]] sim::World* world() { return world_; }
+  // The controller as a value: the Station tries a settings change on a copy first.
+  [[nodiscard]] const core::Controller& controller() const { return controller_; }
+  [[nodiscard]] core::LedIndication led(core::TimePoint now) const { return controller_.led(now); }
+  // Lights the front LED or not; a failing LED line is logged once, nothing trips.
+  void drive_led(bool lit);
 
   // Called whenever run-time settings changed and should be saved.
   void on_settings_changed(std::function<void()> f) { settings_changed_ = std::move(f); }
@@ -74,6 +79,8 @@ class ChargePoint {
   std::optional<bool> last_rcm_;
   core::InputDebouncer switch_debouncer_;
   core::InputDebouncer lock_debouncer_;
+  bool led_failed_ = false;
+  bool switch_known_ = false;
   core::ChargeState logged_state_ = core::ChargeState::A;
   core::ErrorFlags logged_errors_;
 };

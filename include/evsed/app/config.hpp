@@ -7,12 +7,13 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "evsed/core/settings.hpp"
 #include "evsed/hw/gpio_board.hpp"
 #include "evsed/meters/meter_type.hpp"
 #include "evsed/meters/profile.hpp"
-#include "evsed/mqtt/mqtt_settings.hpp"
+#include "evsed/station/mqtt_settings.hpp"
 
 namespace evsed::app {
 
@@ -37,6 +38,8 @@ struct ModbusConfig {
 struct Config {
   std::optional<std::uint32_t> serial;  // empty: derived from /etc/machine-id
   std::optional<std::string> http_listen;
+  std::vector<std::string> allowed_hosts;  // [http] names besides IPs, localhost and this host's name
+  int max_connections_per_client = 64;
   BoardKind board = BoardKind::Sim;
   hw::GpioBoardConfig gpio;  // [board] keys of the "gpio" board
   core::Settings settings;  // installer settings; run-time ones at their defaults
@@ -46,10 +49,16 @@ struct Config {
   MeterConfig circuit_meter{meters::MeterType::Disabled, 13};
   ModbusConfig modbus;
   std::optional<meters::CustomMeter> custom_meter;  // [custom_meter], for type "Custom"
-  mqtt::MqttSettings mqtt;
+  station::MqttSettings mqtt;
   bool mqtt_discovery = true;  // Home Assistant discovery messages
   std::string mqtt_ca_file;    // PEM CA for TLS; empty: the system's
 };
+
+// Exit status for a configuration that cannot be used (sysexits EX_CONFIG):
+// systemd does not restart on it (RestartPreventExitStatus=78).
+inline constexpr int kConfigError = 78;
+// A configuration file larger than this is refused, not read.
+inline constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
 
 // Parses TOML text; `source` names the file in error messages.
 std::variant<Config, std::string> parse_config(const std::string& text, const std::string& source);

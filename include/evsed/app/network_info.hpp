@@ -1,10 +1,10 @@
 #pragma once
 // The Linux network interfaces as SmartEVSE's "eth" and "wifi" objects.
 
-#include "evsed/http/device_view.hpp"
+#include "evsed/station/snapshot.hpp"
 
 namespace evsed::app {
 
-http::NetworkView read_network();
+station::NetworkView read_network();
 
 }  // namespace evsed::app

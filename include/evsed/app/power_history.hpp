@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "evsed/core/schedule.hpp"
-#include "evsed/http/rest_api.hpp"
+#include "evsed/station/commands.hpp"
 
 namespace evsed::app {
 
@@ -17,7 +17,7 @@ class PowerHistory {
 
   void record(core::LocalTime when, int watts);
   // 96 slots, oldest first, starting with the slot after the current one.
-  [[nodiscard]] std::vector<http::PowerSlot> last_day(core::LocalTime now) const;
+  [[nodiscard]] std::vector<station::PowerSlot> last_day(core::LocalTime now) const;
 
  private:
   struct Slot {

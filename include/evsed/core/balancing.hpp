@@ -13,7 +13,30 @@
 
 namespace evsed::core {
 
-inline constexpr std::size_t kMaxEvses = 8;
+inline constexpr std::size_t kMaxEvses = 8;  // SmartEVSE power share: a master and up to seven nodes
+
+// The regulation's numbers, each as SmartEVSE's CalcBalancedCurrent uses it
+// (control-logic.md §3, main.cpp 940-1130).
+namespace regulation {
+inline constexpr DeciAmps kMaxIset{800};             // IsetBalanced is clamped to 0..800 dA (80 A, the IEC maximum)
+inline constexpr DeciAmps kGridRelaySum{180};        // switch "Grid Relay" open: 18 A summed over the phases (§3.5)
+inline constexpr DeciAmps kThreePhaseStartMargin{30};  // Solar + Auto: 3P start needs MinCurrent x 3 + 3 A of export
+inline constexpr DeciAmps kSolarCoarseStep{5};       // Solar: +0.5 A with more than 1 A surplus ...
+inline constexpr DeciAmps kSolarFineStep{1};         // ... otherwise +0.1 A
+inline constexpr DeciAmps kSolarSurplusForCoarse{10};  // 1 A below the tolerated import: the coarse step
+inline constexpr DeciAmps kSolarImportHalve{20};     // more than 2 A import: down by half of it
+inline constexpr DeciAmps kSolarImportCoarse{10};    // more than 1 A: down 0.5 A
+inline constexpr DeciAmps kSolarImportFine{3};       // more than 0.3 A: down 0.1 A
+inline constexpr DeciAmps kSolarTopMargin{8};        // "at the top" on one phase: within 0.8 A of MaxCurrent
+inline constexpr std::int32_t kThreePhaseSpareFallbackA = 3;  // spare export for 1P->3P when the formula goes negative
+inline constexpr Seconds kSwitchTo1PDefault{30};     // 3P->1P when StopTime is 0 or the deficit is large
+inline constexpr Seconds kSwitchTo3PDelay{63};       // 1P->3P after 63 s of enough export
+inline constexpr std::int64_t kSwitchTo1PMarginS = 2;  // the 1P switch happens with 2 s left on its timer
+inline constexpr std::int64_t kSwitchTo3PMarginS = 3;  // the 3P switch with 3 s left
+inline constexpr int kShortageCycles = 2;            // LESS_6A after more than two hard-shortage calculations
+inline constexpr std::int32_t kSmartIncreaseDivisor = 4;  // Smart: up by a quarter of the headroom per reading
+inline constexpr std::int32_t kRunawayFactor = 2;    // mains above 2 x MaxMains: LESS_6A at once
+}  // namespace regulation
 
 enum class Role : std::uint8_t {
   Standalone,  // LoadBl 0

@@ -13,19 +13,13 @@
 #include "evsed/core/charge_state.hpp"
 #include "evsed/core/error_flags.hpp"
 #include "evsed/core/events.hpp"
+#include "evsed/core/led.hpp"
 #include "evsed/core/outputs.hpp"
 #include "evsed/core/settings.hpp"
+#include "evsed/core/settings_fields.hpp"
 #include "evsed/core/status.hpp"
 
 namespace evsed::core {
-
-// Outcome of one field of a SettingsPatch.
-struct FieldResult {
-  enum class Outcome : std::uint8_t { Applied, Rejected, Ignored };
-  std::string_view field;  // the REST parameter name
-  Outcome outcome = Outcome::Applied;
-  std::string detail;      // why rejected or ignored; the applied value otherwise
-};
 
 // The custom flag (MQTT /CustomButton) belongs to the front panel, which the
 // shell owns; the external switch asks the shell to change it.
@@ -42,22 +36,23 @@ struct PatchResult {
   std::vector<FieldResult> fields;
 };
 
-// Timing constants of the state machine (control-logic.md §2.3, IEC 61851-1).
+// Timing constants of the state machine, each with where it comes from
+// (control-logic.md §2.3; IEC 61851-1:2017 Annex A as cited in anchors.md §8b).
 namespace timing {
-inline constexpr Milliseconds kStateDebounce{500};     // 6 V before B->C, short in C
-inline constexpr Milliseconds kPilotFaultAfter{1000};  // invalid pilot that long is a fault
-inline constexpr Seconds kActivationAfter{30};         // B without C: wake-up pulse
-inline constexpr Seconds kActivationPulse{3};
-inline constexpr Seconds kC1Timeout{6};                // car ignores the stop: open anyway
-inline constexpr Seconds kPilotDisconnect{5};          // B1 "replug"
-inline constexpr Seconds kChargeDelayB1{3};
-inline constexpr Seconds kChargeDelayStop{15};
-inline constexpr Seconds kChargeDelayNoPower{60};
-inline constexpr Seconds kSolarStartTime{40};          // solar start-up at MinCurrent
-inline constexpr Seconds kIncreaseInterval{5};         // one increase of the offer per 5 s
-inline constexpr Seconds kHomeBatteryValidFor{60};
-inline constexpr Milliseconds kSwitchLongPress{1500};  // Smart/Solar button held: stop charging
-inline constexpr int kTempHysteresisC = 10;
+inline constexpr Milliseconds kStateDebounce{500};     // SmartEVSE: 50 ticks of 10 ms before B->C and for a short in C
+inline constexpr Milliseconds kPilotFaultAfter{1000};  // evsed: an invalid pilot this long is a fault (IEC A.6: open within 3 s)
+inline constexpr Seconds kActivationAfter{30};         // SmartEVSE ActivationMode: B without C this long -> wake-up pulse
+inline constexpr Seconds kActivationPulse{3};          // SmartEVSE ActivationTimer; IEC/ISO 15118-3 X1 step of 3 s
+inline constexpr Seconds kC1Timeout{6};                // IEC A.6 seq. 10.2: PWM off and the car stays in C -> open after 6 s
+inline constexpr Seconds kPilotDisconnect{5};          // SmartEVSE: B1 "replug", pilot disconnected 5 s
+inline constexpr Seconds kChargeDelayB1{3};            // SmartEVSE: at least 3 s in B1 before offering again
+inline constexpr Seconds kChargeDelayStop{15};         // SmartEVSE ChargeDelay after a stop (C1, switch)
+inline constexpr Seconds kChargeDelayNoPower{60};      // SmartEVSE ChargeDelay while LESS_6A is set (main.h:87)
+inline constexpr Seconds kSolarStartTime{40};          // SmartEVSE: a solar start is held at MinCurrent 40 s
+inline constexpr Seconds kIncreaseInterval{5};         // IEC practice: at most one PWM increase per 5 s (anchors.md §8b)
+inline constexpr Seconds kHomeBatteryValidFor{60};     // SmartEVSE: a home-battery value counts for 60 s
+inline constexpr Milliseconds kSwitchLongPress{1500};  // SmartEVSE Sma-Sol button: held this long stops charging
+inline constexpr int kTempHysteresisC = 10;            // SmartEVSE: TEMP_HIGH clears 10 °C below max_temp
 }  // namespace timing
 
 class Controller {
@@ -72,6 +67,8 @@ class Controller {
   [[nodiscard]] ChargeState state() const { return state_; }
   [[nodiscard]] ErrorFlags errors() const { return errors_; }
   [[nodiscard]] Outputs outputs() const;
+  // What the front LED should show now (SmartEVSE's LED rules).
+  [[nodiscard]] LedIndication led(TimePoint now) const;
 
  private:
   struct Timer {
@@ -95,6 +92,11 @@ class Controller {
   void on(const BoardFault& e, TimePoint now);
   void on(const AcknowledgeFaults& e, TimePoint now);
   void on(const Shutdown& e, TimePoint now);
+
+  FieldResult apply_field(const FieldSpec& f, std::int64_t v, const SettingsPatch& p, TimePoint now);
+  [[nodiscard]] PwmDuty regular_duty() const { return duty_for_current(offered_); }
+  // The expert override in force now: only while it signals no more than the regular offer.
+  [[nodiscard]] bool override_lowers_offer() const;
 
   void step_state_machine(const PilotReading& r, TimePoint now);
   void expire_timers(TimePoint now);

@@ -5,7 +5,6 @@
 #include <optional>
 #include <string>
 #include <variant>
-#include <vector>
 
 #include "evsed/core/meter_reading.hpp"
 #include "evsed/core/pilot.hpp"
@@ -66,29 +65,6 @@ struct AcknowledgeFaults {};
 
 // SIGTERM: open everything, offer nothing, stay there.
 struct Shutdown {};
-
-// Run-time changes from REST or MQTT, raw as they came; the controller validates
-// and applies them in SmartEVSE's order (interfaces.md §2.3).
-struct SettingsPatch {
-  std::optional<long long> current_min;            // A
-  std::optional<long long> capacity_mode;          // 0..3
-  std::optional<std::vector<CapacityInterval>> capacity_intervals;
-  std::optional<long long> max_sum_mains;          // A, 0 = off
-  std::optional<long long> max_sum_mains_time;     // minutes
-  bool disable_override_current = false;
-  std::optional<long long> mode;                   // REST numbering: 0 OFF 1 NORMAL 2 SOLAR 3 SMART 4 PAUSE
-  DelayedChargingRequest delayed;                  // only used with `mode`
-  std::optional<long long> enable_c2;              // 0..4
-  std::optional<long long> solar_stop_time;        // minutes
-  std::optional<long long> override_current;       // dA
-  std::optional<long long> solar_start_current;    // A
-  std::optional<long long> solar_max_import;       // A
-  std::optional<bool> cable_lock;
-  // Expert: force the pilot duty (1/1024) in B and C; 0 disconnects the pilot
-  // (not while the contactor is closed); negative releases the override.
-  std::optional<long long> override_pwm;
-  LocalTime local_now{};                           // to judge a start time "in the future"
-};
 
 using Event = std::variant<PilotSample, HousekeepingTick, ControlCycle, MeterReading, HomeBatteryReading,
                            TemperatureReading, RcmInput, SwitchInput, LockFeedback, BoardFault, AcknowledgeFaults,

@@ -25,6 +25,7 @@ enum class CurrentLimiter : std::uint8_t {
   Error,         // any other error flag
   ChargeDelay,   // waiting out the charge delay after a stop
   Lock,          // the cable lock has not reported locked yet
+  PwmOverride,   // the expert duty override signals less than the regulation offers
 };
 
 // "max_current", "cable", "max_mains", ...

@@ -23,6 +23,7 @@ struct MeterReading {
   std::optional<WattHours> import_energy;
   std::optional<WattHours> export_energy;
   TimePoint taken_at{};
+  friend bool operator==(const MeterReading&, const MeterReading&) = default;
 };
 
 // Plausibility of a reading from any source (the firmware's API range, 200 A).

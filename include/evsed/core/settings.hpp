@@ -89,6 +89,12 @@ struct Settings {
   friend bool operator==(const Settings&, const Settings&) = default;
 };
 
+// Nominal phase voltage where a power has to become a current (capacity
+// intervals, estimated energy): SmartEVSE's 230 V.
+inline constexpr std::int32_t kNominalVolts = 230;
+// SmartEVSE keeps 100 W below a capacity-interval power.
+inline constexpr std::int32_t kCapacityMarginW = 100;
+
 // Allowed range of an integer setting, with the name users see (config key,
 // REST parameter).
 struct IntRange {

@@ -10,6 +10,7 @@
 
 #include "evsed/core/charge_state.hpp"
 #include "evsed/core/error_flags.hpp"
+#include "evsed/core/led.hpp"
 #include "evsed/core/limiter.hpp"
 #include "evsed/core/meter_reading.hpp"
 #include "evsed/core/outputs.hpp"
@@ -21,12 +22,14 @@ namespace evsed::core {
 struct TimerStatus {
   std::string_view name;  // "charge_delay", "solar_stop", "c1_timeout", ...
   std::int64_t seconds_left = 0;
+  friend bool operator==(const TimerStatus&, const TimerStatus&) = default;
 };
 
 struct MeterStatus {
   bool configured = false;
   std::optional<MeterReading> last;       // last plausible reading
   std::optional<std::int64_t> age_s;      // seconds since it was taken
+  friend bool operator==(const MeterStatus&, const MeterStatus&) = default;
 };
 
 struct Status {
@@ -66,7 +69,9 @@ struct Status {
   std::optional<bool> switch_closed;  // external switch input, once known
   std::optional<bool> lock_locked;    // the lock's feedback, when it has one
   Amps effective_max_sum_mains{0};
+  LedIndication led;
   Settings settings;
+  friend bool operator==(const Status&, const Status&) = default;
 };
 
 }  // namespace evsed::core

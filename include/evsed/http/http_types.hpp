@@ -2,6 +2,8 @@
 // Plain request and response values: the REST API is written against these,
 // so it never sees Beast and can be tested and fuzzed without sockets.
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,14 +15,24 @@ struct HttpRequest {
   std::string target;  // path and query, as sent
   std::string content_type;
   std::string body;
+  // Headers the request checks look at; empty when absent.
+  std::string host;
+  std::string origin;
+  std::string referer;
+  bool has_host = false;
 };
 
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // Bytes shared between responses (a cached GET /settings); used instead of `body` when set.
+  std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;  // close the connection after this response
 };
+
+// Called once with the response, now or later (after a write reached the disk).
+using Respond = std::function<void(HttpResponse)>;
 
 }  // namespace evsed::http

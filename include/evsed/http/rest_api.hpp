@@ -1,79 +1,68 @@
 #pragma once
-// SmartEVSE's REST API (interfaces.md §2) over plain request/response values.
-// The backend is the daemon; tests and the fuzzer give it other backends.
+// SmartEVSE's REST API (interfaces.md §2) over plain request/response values,
+// in front of the Station. Requests are checked before anything else: the Host
+// must be one of this charger's names (against DNS rebinding) and a request
+// that changes something may not come from another site (Origin, Referer).
 
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "evsed/core/controller.hpp"
-#include "evsed/core/status.hpp"
-#include "evsed/http/device_view.hpp"
 #include "evsed/http/http_types.hpp"
 #include "evsed/http/params.hpp"
-#include "evsed/meters/meter_type.hpp"
-#include "evsed/mqtt/mqtt_settings.hpp"
-
-namespace evsed::sim {
-class World;
-}
+#include "evsed/station/station.hpp"
 
 namespace evsed::http {
 
-struct PowerSlot {
-  std::string time;  // "HH:MM", start of the 15-minute slot
-  int power_w = 0;   // highest mains power seen in it
+struct RestOptions {
+  // Names besides IP literals and localhost that may appear in Host: this
+  // machine's host name (with and without .local) and [http] allowed_hosts.
+  std::vector<std::string> host_names;
 };
 
-class RestBackend {
- public:
-  virtual ~RestBackend() = default;
-  virtual core::Status status() = 0;
-  virtual DeviceView device() = 0;  // panel values are filled in by RestApi
-  virtual core::PatchResult apply(core::SettingsPatch patch) = 0;
-  virtual void feed(const core::Event& event) = 0;
-  virtual core::TimePoint now() = 0;
-  virtual core::LocalTime local_now() = 0;
-  virtual std::int64_t to_epoch(core::LocalTime t) = 0;
-  virtual meters::MeterType mains_meter_type() = 0;
-  virtual meters::MeterType ev_meter_type() = 0;
-  virtual mqtt::MqttSettings mqtt_settings() = 0;
-  // Stores new MQTT settings (persisted); empty on success.
-  virtual std::optional<std::string> save_mqtt(const mqtt::MqttSettings& s) = 0;
-  virtual std::vector<PowerSlot> power_day() = 0;
-  // Leave the board safe and exit so systemd restarts evsed; when charging,
-  // only after the car has stopped.
-  virtual void restart(bool after_charging) = 0;
-  // Run-time settings back to the configuration's; empty on success.
-  virtual std::optional<std::string> erase_settings() = 0;
-  // The simulated car and site, or null when not simulating.
-  virtual sim::World* simulator() = 0;
-  // The front-panel values (shared with MQTT).
-  virtual hw::PanelState& panel() = 0;
-};
+// REST's parameter name for a settings field (POST /settings).
+std::string_view rest_param(core::Field f);
+
+// The Host header names this charger: an IP literal, localhost, or one of `names`.
+bool host_allowed(std::string_view host_header, const std::vector<std::string>& names);
+// The Origin or Referer of a request when it is another site than its Host.
+std::optional<std::string> foreign_origin(const HttpRequest& r);
 
 class RestApi {
  public:
-  explicit RestApi(RestBackend& backend) : backend_(backend), panel_(backend.panel()) {}
+  // An extra endpoint the application registers (the simulator).
+  using Route = std::function<void(const HttpRequest&, const Params&, Respond)>;
 
-  HttpResponse handle(const HttpRequest& request);
+  RestApi(station::Station& station, RestOptions options);
+
+  void add_route(std::string path, Route route) { routes_[std::move(path)] = std::move(route); }
+  void handle(const HttpRequest& request, Respond respond);
 
  private:
+  void route(const HttpRequest& req, std::string_view path, const Params& p, Respond respond);
   HttpResponse get_settings();
-  HttpResponse post_settings(const Params& p);
-  HttpResponse post_mqtt(const Params& p);
+  void post_settings(const Params& p, Respond respond);
+  void post_mqtt(const Params& p, Respond respond);
   HttpResponse post_currents(const Params& p);
   HttpResponse post_ev_meter(const Params& p);
-  HttpResponse post_modem(const Params& p);
-  HttpResponse post_color(std::string_view which, const Params& p);
-  HttpResponse post_cablelock(const Params& p);
+  void post_modem(const Params& p, Respond respond);
+  void post_color(station::ColorSetting which, const Params& p, Respond respond);
+  void post_cablelock(const Params& p, Respond respond);
   HttpResponse get_power_day();
   HttpResponse reboot();
-  HttpResponse erase_settings();
-  HttpResponse simulator(bool write, const Params& p);
+  void erase_settings(Respond respond);
 
-  RestBackend& backend_;
-  hw::PanelState& panel_;
+  station::Station& station_;
+  RestOptions options_;
+  std::map<std::string, Route, std::less<>> routes_;
+  // GET /settings is serialized once per snapshot version; replies share it.
+  std::uint64_t cached_version_ = 0;
+  std::shared_ptr<const std::string> cached_settings_;
 };
 
 }  // namespace evsed::http

@@ -1,6 +1,8 @@
 #pragma once
 // HTTP/1.1 server on the daemon's Asio loop (Boost.Beast behind this header):
-// keep-alive, header and body limits, idle/read/write timeouts, IPv4 and IPv6.
+// keep-alive, header and body limits, idle/read/write timeouts (the request's
+// deadline runs from its first byte), a connection cap per client address,
+// IPv4 and IPv6. Only the chunked transfer coding is decoded; others get 501.
 
 #include <chrono>
 #include <cstddef>
@@ -25,11 +27,13 @@ struct ServerLimits {
   std::chrono::seconds read_timeout{10};   // a started request must be complete by then
   std::chrono::seconds write_timeout{10};  // the client must take the response by then
   std::size_t max_connections = 20000;
+  std::size_t max_connections_per_client = 64;  // per source address: one client cannot starve the rest
 };
 
 class HttpServer {
  public:
-  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  // Answers a request through `respond`, at once or later (after a disk write).
+  using Handler = std::function<void(const HttpRequest&, Respond)>;
 
   HttpServer(boost::asio::io_context& io, Handler handler, ServerLimits limits = {});
   ~HttpServer();

@@ -18,6 +18,7 @@ struct BoardIo {
   DigitalOut* contactor2 = nullptr;
   DigitalOut* pilot_disconnect = nullptr;  // active = CP driver disconnected
   DigitalOut* lock = nullptr;              // active = locked
+  DigitalOut* led = nullptr;               // active = lit
   DigitalIn* rcm_fault = nullptr;
   DigitalIn* external_switch = nullptr;    // active = contacts closed
   DigitalIn* lock_feedback = nullptr;      // active = lock reports locked
@@ -38,6 +39,9 @@ class Board {
   // where it is (a pulse started now would be cut off when the process ends).
   HwResult make_safe();
 
+  // The front LED (not safety-related: a failure is reported, nothing trips).
+  HwResult set_led(bool lit);
+
   HwValue<core::PilotSample> sample_pilot(core::TimePoint now);
   HwValue<int> read_temperature();
   HwValue<bool> read_rcm_fault();
@@ -50,6 +54,7 @@ class Board {
 
   BoardIo io_;
   std::optional<core::Outputs> written_;
+  std::optional<bool> led_written_;
 };
 
 }  // namespace evsed::hw

@@ -24,6 +24,7 @@ class SimBoard {
   [[nodiscard]] bool contactor1() const { return contactor1_.on; }
   [[nodiscard]] bool contactor2() const { return contactor2_.on; }
   [[nodiscard]] bool locked() const { return lock_.on; }
+  [[nodiscard]] bool led() const { return led_.on; }
   [[nodiscard]] int temperature() const { return temperature_.celsius; }
   [[nodiscard]] bool rcm_fault() const { return rcm_.active; }
   [[nodiscard]] bool switch_closed() const { return switch_.active; }
@@ -82,6 +83,7 @@ class SimBoard {
   Line contactor2_;
   Line pilot_disconnect_;
   Line lock_;
+  Line led_;
   Input rcm_;
   Input switch_;
   LockSense lock_sense_;

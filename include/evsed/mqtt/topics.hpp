@@ -1,7 +1,8 @@
 #pragma once
-// SmartEVSE's MQTT topics (interfaces.md §3) as pure functions: the state
-// topics a status gives, the Home Assistant discovery messages, and the parsing
-// of <prefix>/Set/... commands. The Paho bridge only moves these over the wire.
+// SmartEVSE's MQTT topics (interfaces.md §3) as pure functions of a Station
+// snapshot: the state topics, the Home Assistant discovery messages, and the
+// parsing of <prefix>/Set/... commands into Station commands. The Paho bridge
+// only moves these over the wire.
 
 #include <cstdint>
 #include <optional>
@@ -10,10 +11,8 @@
 #include <variant>
 #include <vector>
 
-#include "evsed/core/events.hpp"
-#include "evsed/core/status.hpp"
-#include "evsed/hw/panel.hpp"
-#include "evsed/meters/meter_type.hpp"
+#include "evsed/station/commands.hpp"
+#include "evsed/station/snapshot.hpp"
 
 namespace evsed::mqtt {
 
@@ -24,19 +23,7 @@ struct Publication {
   friend bool operator==(const Publication&, const Publication&) = default;
 };
 
-// What the state topics need besides the controller's status.
-struct StateContext {
-  meters::MeterType mains_meter = meters::MeterType::Disabled;
-  meters::MeterType ev_meter = meters::MeterType::Disabled;
-  meters::MeterType circuit_meter = meters::MeterType::Disabled;
-  hw::PanelState panel;
-  std::int64_t uptime_s = 0;
-  std::optional<std::string> wifi_ssid;  // only on a board with Wi-Fi
-  std::optional<std::string> wifi_bssid;
-  std::optional<int> wifi_rssi;
-};
-
-std::vector<Publication> state_publications(const core::Status& s, const StateContext& c);
+std::vector<Publication> state_publications(const station::Snapshot& s);
 
 struct DiscoveryContext {
   std::string prefix;
@@ -49,7 +36,10 @@ struct DiscoveryContext {
   bool cable_lock = false;    // a lock actuator is configured
   bool wifi = false;
   int max_current_a = 16;
+  friend bool operator==(const DiscoveryContext&, const DiscoveryContext&) = default;
 };
+
+DiscoveryContext discovery_context(const station::Snapshot& s, const std::string& prefix);
 
 struct DiscoveryMessage {
   std::string topic;
@@ -61,22 +51,14 @@ std::vector<DiscoveryMessage> discovery_messages(const DiscoveryContext& c);
 // that no longer apply (an empty retained payload removes an entity in HA).
 std::vector<std::string> all_discovery_topics(const std::string& prefix);
 
-// A parsed <prefix>/Set/<name> message.
-struct PanelChange {
-  std::optional<bool> custom_button;
-  std::optional<std::pair<std::string, hw::Rgb>> color;  // "off", "normal", ...
+// A parsed <prefix>/Set/<name> message: what the Station is asked to do.
+struct HomeBatteryFeed {
+  std::int64_t deci_amps = 0;
 };
-using SetCommand = std::variant<core::SettingsPatch, core::MeterReading, core::HomeBatteryReading, PanelChange>;
-
-struct SetContext {
-  meters::MeterType mains_meter = meters::MeterType::Disabled;
-  meters::MeterType ev_meter = meters::MeterType::Disabled;
-  meters::MeterType circuit_meter = meters::MeterType::Disabled;
-  std::optional<core::MeterReading> last_ev_reading;  // /Set/EVMeter keeps what it does not give
-  core::TimePoint now{};
-};
+using SetCommand = std::variant<station::SettingsChange, station::MeterFeed, HomeBatteryFeed>;
 
 // The command, or why the payload is refused (published on <prefix>/CommandError).
-std::variant<SetCommand, std::string> parse_set(std::string_view name, std::string_view payload, const SetContext& c);
+// Only the form is checked here; what a value may be, the Station decides.
+std::variant<SetCommand, std::string> parse_set(std::string_view name, std::string_view payload);
 
 }  // namespace evsed::mqtt
