@@ -2,6 +2,7 @@
 # Benchmark (reported, not asserted): wrk on loopback against evsed's GET /settings
 # and, in the same run, against nginx serving the same JSON as a static file.
 # Usage: bench/rest.sh [seconds per run, default 10]
+#        EVSED=/path/to/evsed bench/rest.sh   (another binary, e.g. an older build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10}
@@ -15,7 +16,7 @@ work=$bench_work
 evsed_port=$(bench_free_port)
 nginx_port=$(bench_free_port)
 
-bench_start build/evsed --simulate --listen "127.0.0.1:$evsed_port" --state-dir "$work/state" --log-level warn
+bench_start "${EVSED:-build/evsed}" --simulate --listen "127.0.0.1:$evsed_port" --state-dir "$work/state" --log-level warn
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$evsed_port/settings" >/dev/null && break; sleep 0.1; done
 
 mkdir -p "$work/www"

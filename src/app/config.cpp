@@ -312,7 +312,7 @@ Config parse_root(const toml::table& root) {
   Section evse(subtable(root, "evse"), "evse",
                {"config", "current_min", "current_max", "current_main", "current_max_circuit", "enable_C2", "max_temp",
                 "rcmon", "lock", "switch"});
-  evse.choice("config", st.cable, core::cable_config_from_name, "\"Socket\", \"Fixed\"");
+  evse.choice("config", st.cable, core::cable_config_from_name, core::list_of(core::cable_config_names(), true));
   int v = st.min_current.value();
   evse.integer("current_min", core::ranges::kCurrentMin, v);
   st.min_current = core::Amps{v};
@@ -325,15 +325,13 @@ Config parse_root(const toml::table& root) {
   v = st.max_circuit.value();
   evse.integer("current_max_circuit", core::ranges::kCurrentMaxCircuit, v);
   st.max_circuit = core::Amps{v};
-  evse.choice("enable_C2", st.enable_c2, core::enable_c2_from_name,
-              "\"Not present\", \"Always Off\", \"Solar Off\", \"Always On\", \"Auto\"");
+  evse.choice("enable_C2", st.enable_c2, core::enable_c2_from_name, core::list_of(core::enable_c2_names(), true));
   evse.integer("max_temp", core::ranges::kMaxTemp, st.max_temp_c);
   evse.boolean("rcmon", st.rcm_enabled);
-  evse.choice("lock", st.lock, core::lock_type_from_name, "\"Disabled\", \"Solenoid\", \"Motor\"");
+  evse.choice("lock", st.lock, core::lock_type_from_name, core::list_of(core::lock_type_names(), true));
   g.lock_feedback_high_when_locked = st.lock == core::LockType::Motor;
   evse.choice("switch", st.external_switch, core::switch_function_from_name,
-              "\"Disabled\", \"Access B\", \"Access S\", \"Sma-Sol B\", \"Sma-Sol S\", \"Grid Relay\", "
-              "\"Custom B\", \"Custom S\"");
+              core::list_of(core::switch_function_names(), true));
   if (st.min_current > st.max_current) {
     throw ConfigError{"evse.current_min = " + std::to_string(st.min_current.value()) +
                       " is not allowed (allowed: at most evse.current_max = " +

@@ -379,7 +379,8 @@ class Daemon {
 
   DaemonSetup setup_;
   spdlog::logger& log_;
-  asio::io_context io_;
+  // One thread runs the loop (others only post into it): asio may skip some locking.
+  asio::io_context io_{1};
   SystemClock clock_;
   FileWriter writer_;
   sim::World world_;

@@ -166,6 +166,8 @@ std::optional<ModeChoice> mode_choice_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::vector<std::string_view> mode_choice_names() { return {kModeChoiceNames.begin(), kModeChoiceNames.end()}; }
+
 ModeChoice mode_choice(AccessStatus access, ChargeMode mode) {
   switch (access) {
     case AccessStatus::Off: return ModeChoice::Off;

@@ -67,6 +67,29 @@ std::optional<CableConfig> cable_config_from_name(std::string_view n) {
 }
 std::optional<LockType> lock_type_from_name(std::string_view n) { return from_name<LockType>(kLockNames, n); }
 
+namespace {
+template <std::size_t N>
+std::vector<std::string_view> as_vector(const std::array<std::string_view, N>& a) {
+  return {a.begin(), a.end()};
+}
+}  // namespace
+
+std::vector<std::string_view> enable_c2_names() { return as_vector(kEnableC2Names); }
+std::vector<std::string_view> cable_config_names() { return as_vector(kCableNames); }
+std::vector<std::string_view> lock_type_names() { return as_vector(kLockNames); }
+std::vector<std::string_view> switch_function_names() { return as_vector(kSwitchNames); }
+
+std::string list_of(const std::vector<std::string_view>& names, bool quoted) {
+  std::string s;
+  for (const auto n : names) {
+    if (!s.empty()) s += ", ";
+    if (quoted) s += '"';
+    s += n;
+    if (quoted) s += '"';
+  }
+  return s;
+}
+
 std::string SettingError::message() const {
   return key + " = " + value + " is not allowed (allowed: " + allowed + ")";
 }

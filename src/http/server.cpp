@@ -8,8 +8,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <cctype>
 #include <exception>
 #include <map>
@@ -149,18 +151,27 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool head = req.method() == bhttp::verb::head;
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
-    auto answered = std::make_shared<bool>(false);
-    Respond respond = [self = shared_from_this(), answered, keep_alive, version, head](HttpResponse out) {
-      if (*answered) return;
-      *answered = true;
-      const bool keep = keep_alive && !out.close;
-      self->send(std::move(out), keep, version, head);
-    };
+    // One request at a time per connection: its number makes a second answer harmless.
+    // The session keeps itself alive until the answer: the Respond then holds
+    // only a pointer and a number, small enough to need no allocation.
+    const std::uint64_t id = ++request_id_;
+    pending_keep_alive_ = keep_alive;
+    pending_version_ = version;
+    pending_head_ = head;
+    self_ = shared_from_this();
+    Respond respond = [session = this, id](HttpResponse out) { session->answer(id, std::move(out)); };
     try {
       server_->handler(in, respond);
     } catch (const std::exception& e) {
       respond(HttpResponse{500, "text/plain", std::string{"Internal error: "} + e.what() + "\n", nullptr, {}, true});
     }
+  }
+
+  void answer(std::uint64_t id, HttpResponse out) {
+    if (answered_ == id || !self_) return;
+    answered_ = id;
+    const auto keep_me = std::move(self_);  // the writes below hold the session from now on
+    send(std::move(out), pending_keep_alive_ && !out.close, pending_version_, pending_head_);
   }
 
   void reject(int status, std::string body) {
@@ -179,23 +190,14 @@ class Session : public std::enable_shared_from_this<Session> {
   template <class Body>
   void prepare(bhttp::response<Body>& res, const HttpResponse& out, bool keep_alive) {
     res.set(bhttp::field::server, "evsed");
-    res.set(bhttp::field::content_type, out.content_type);
+    res.set(bhttp::field::content_type, std::string{out.content_type});
     for (const auto& [name, value] : out.headers) res.set(name, value);
     res.keep_alive(keep_alive);
   }
 
   void send(HttpResponse out, bool keep_alive, unsigned version, bool head) {
-    const auto status = static_cast<bhttp::status>(out.status);
-    if (out.shared_body) {
-      // The bytes stay shared: the cached body lives as long as the write needs it.
-      auto bytes = out.shared_body;
-      auto res = std::make_shared<bhttp::response<bhttp::span_body<const char>>>(status, version);
-      prepare(*res, out, keep_alive);
-      if (!head) res->body() = {bytes->data(), bytes->size()};
-      res->content_length(bytes->size());
-      return write_shared(std::move(res), std::move(bytes), keep_alive);
-    }
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(status, version);
+    if (out.shared_body) return send_shared(std::move(out), keep_alive, version, head);
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(out.status), version);
     prepare(*res, out, keep_alive);
     const auto size = out.body.size();
     if (!head) res->body() = std::move(out.body);
@@ -203,14 +205,32 @@ class Session : public std::enable_shared_from_this<Session> {
     write(std::move(res), keep_alive);
   }
 
-  void write_shared(std::shared_ptr<bhttp::response<bhttp::span_body<const char>>> res,
-                    std::shared_ptr<const std::string> bytes, bool keep_alive) {
+  // Shared bytes (a cached GET /settings) go out as they are, behind a header
+  // written into this session's own buffer: no allocation per reply.
+  void send_shared(HttpResponse out, bool keep_alive, unsigned version, bool head) {
+    head_.clear();
+    head_ += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    head_ += std::to_string(out.status);
+    head_ += ' ';
+    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(out.status));
+    head_.append(reason.data(), reason.size());
+    head_ += "\r\nServer: evsed\r\nContent-Type: ";
+    head_ += out.content_type;
+    for (const auto& [name, value] : out.headers) head_ += "\r\n" + name + ": " + value;
+    head_ += "\r\nContent-Length: ";
+    head_ += std::to_string(out.shared_body->size());
+    if (!keep_alive) head_ += "\r\nConnection: close";
+    if (keep_alive && version == 10) head_ += "\r\nConnection: keep-alive";
+    head_ += "\r\n\r\n";
+    body_ = std::move(out.shared_body);
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
+                                                    head ? asio::const_buffer{} : asio::buffer(*body_)};
     stream_.expires_after(server_->limits.write_timeout);
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res, bytes, keep_alive](beast::error_code ec, std::size_t) {
-                         if (ec || !keep_alive) return self->close();
-                         self->read_request();
-                       });
+    asio::async_write(stream_, buffers, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+      self->body_.reset();
+      if (ec || !keep_alive) return self->close();
+      self->read_request();
+    });
   }
 
   void close() {
@@ -221,6 +241,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   asio::ip::address peer_;
+  std::uint64_t request_id_ = 0;
+  std::uint64_t answered_ = 0;
+  std::shared_ptr<Session> self_;  // while a request waits for its answer
+  bool pending_keep_alive_ = false;
+  unsigned pending_version_ = 11;
+  bool pending_head_ = false;
+  std::string head_;
+  std::shared_ptr<const std::string> body_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<HttpServer::Impl> server_;

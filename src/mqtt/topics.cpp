@@ -218,8 +218,10 @@ std::vector<DiscoveryMessage> discovery_messages(const DiscoveryContext& c) {
   for (const char* n : {"EV Plug State", "Access", "State", "StateID", "RFID", "NrOfPhases", "OCPP", "OCPPConnection"}) {
     announce(n, "sensor", plain);
   }
-  for (const char* color : {"Off", "Normal", "Smart", "Solar", "Custom"}) {
-    announce(std::string{"LED Color "} + color, "text", {{"command_topic", p + "/Set/Color" + color}});
+  for (const auto name : station::kColorSettingNames) {
+    std::string color{name};
+    color[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(color[0])));
+    announce("LED Color " + color, "text", {{"command_topic", p + "/Set/Color" + color}});
   }
   announce("Custom Button", "select",
            {{"command_topic", p + "/Set/CustomButton"}, {"options", Json::array({"On", "Off"})}});
@@ -240,10 +242,10 @@ std::vector<DiscoveryMessage> discovery_messages(const DiscoveryContext& c) {
            {{"entity_category", "diagnostic"}, {"device_class", "duration"}, {"unit_of_measurement", "s"},
             {"state_class", "measurement"}, {"entity_registry_enabled_default", "False"}});
   announce("Mode", "select",
-           {{"command_topic", p + "/Set/Mode"}, {"options", Json::array({"Off", "Normal", "Smart", "Solar", "Pause"})}});
+           {{"command_topic", p + "/Set/Mode"}, {"options", core::mode_choice_names()}});
   announce("EnableC2", "select",
            {{"command_topic", p + "/Set/EnableC2"},
-            {"options", Json::array({"Not present", "Always Off", "Solar Off", "Always On", "Auto"})}});
+            {"options", core::enable_c2_names()}});
   announce("Charge Current Override", "number",
            {{"command_topic", p + "/Set/CurrentOverride"},
             {"min", "0"},
@@ -282,7 +284,7 @@ std::variant<SetCommand, std::string> parse_set(std::string_view name, std::stri
   };
   if (name == "Mode") {
     if (auto m = core::mode_choice_from_name(payload)) return setting(Field::Mode, static_cast<std::int64_t>(*m));
-    return topic + ": " + quoted + " is not one of Off, Normal, Smart, Solar, Pause";
+    return topic + ": " + quoted + " is not one of " + core::list_of(core::mode_choice_names());
   }
   // The firmware takes anything but "On" as off; a typo should not silently switch.
   if (name == "CustomButton") {
@@ -344,7 +346,7 @@ std::variant<SetCommand, std::string> parse_set(std::string_view name, std::stri
       return setting(Field::EnableC2, *v);
     }
     if (auto c2 = core::enable_c2_from_name(payload)) return setting(Field::EnableC2, static_cast<std::int64_t>(*c2));
-    return topic + ": " + quoted + " is not 0..4 or one of Not present, Always Off, Solar Off, Always On, Auto";
+    return topic + ": " + quoted + " is not 0..4 or one of " + core::list_of(core::enable_c2_names());
   }
   if (name == "RFID") return topic + ": RFID reader not enabled";
   return topic + ": unknown command";

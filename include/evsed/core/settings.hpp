@@ -42,6 +42,13 @@ std::string_view to_string(LockType l);        // "Disabled", "Solenoid", "Motor
 std::string_view to_string(CapacityMode m);    // "Disabled", "Fixed", "Interval", "Flanders"
 std::string_view to_string(SwitchFunction f);  // SmartEVSE's menu names: "Access B", "Sma-Sol S", ...
 std::optional<EnableC2> enable_c2_from_name(std::string_view name);
+// Every name of a vocabulary in order, for choices, menus and messages.
+std::vector<std::string_view> enable_c2_names();
+std::vector<std::string_view> cable_config_names();
+std::vector<std::string_view> lock_type_names();
+std::vector<std::string_view> switch_function_names();
+// "a", "b" or c  ->  a, b, c  (quoted: "a", "b", "c")
+std::string list_of(const std::vector<std::string_view>& names, bool quoted = false);
 std::optional<CableConfig> cable_config_from_name(std::string_view name);
 std::optional<LockType> lock_type_from_name(std::string_view name);
 std::optional<SwitchFunction> switch_function_from_name(std::string_view name);

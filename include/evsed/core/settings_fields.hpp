@@ -98,6 +98,7 @@ inline constexpr std::array<ModeChoice, 5> kModeChoices{ModeChoice::Off, ModeCho
 // "Off", "Normal", "Smart", "Solar", "Pause" (MQTT /Mode, the dashboard's buttons).
 std::string_view to_string(ModeChoice m);
 std::optional<ModeChoice> mode_choice_from_name(std::string_view name);
+std::vector<std::string_view> mode_choice_names();
 // The choice in force: access decides Off and Pause, the mode the rest.
 ModeChoice mode_choice(AccessStatus access, ChargeMode mode);
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,7 +25,7 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string content_type = "application/json";
+  std::string_view content_type = "application/json";  // always a literal
   std::string body;
   // Bytes shared between responses (a cached GET /settings); used instead of `body` when set.
   std::shared_ptr<const std::string> shared_body;
