@@ -38,18 +38,6 @@ int mains_power_w(const core::MeterReading& r) {
   return w;
 }
 
-std::string format_minute(core::LocalTime t) {
-  using namespace std::chrono;
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{t - day};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()));
-  return buf;
-}
-
 // Whether a meter's last reading is too old to be used (or never came).
 bool stale(const core::MeterStatus& m, core::Seconds timeout) {
   return m.configured && (!m.age_s || *m.age_s >= timeout.count());
@@ -275,15 +263,15 @@ void LiveStation::prepare(PendingChange& p) {
   };
   if (!d.start) return refuse(false, "starttime is not a date and time (YYYY-MM-DDTHH:MM)");
   if (!clock_.exists(*d.start)) {
-    return refuse(false, "starttime " + format_minute(*d.start) + " does not exist here: daylight saving time skips it");
+    return refuse(false, "starttime " + format_local(*d.start, false) + " does not exist here: daylight saving time skips it");
   }
   if (!d.stop_given) return;
   if (!d.stop) return refuse(true, "stoptime is not a date and time (YYYY-MM-DDTHH:MM)");
   if (!clock_.exists(*d.stop)) {
-    return refuse(true, "stoptime " + format_minute(*d.stop) + " does not exist here: daylight saving time skips it");
+    return refuse(true, "stoptime " + format_local(*d.stop, false) + " does not exist here: daylight saving time skips it");
   }
   if (clock_.epoch_of(*d.stop) <= clock_.epoch_of(*d.start)) {
-    return refuse(true, "stoptime " + format_minute(*d.stop) + " is not after starttime " + format_minute(*d.start));
+    return refuse(true, "stoptime " + format_local(*d.stop, false) + " is not after starttime " + format_local(*d.start, false));
   }
 }
 

@@ -1,6 +1,7 @@
 #include "evsed/app/local_clock.hpp"
 
 #include <chrono>
+#include <cstdio>
 
 namespace evsed::app {
 
@@ -11,6 +12,23 @@ core::LocalTime to_local(std::time_t t) {
   const year_month_day ymd{year{lt.tm_year + 1900}, month{static_cast<unsigned>(lt.tm_mon + 1)},
                            day{static_cast<unsigned>(lt.tm_mday)}};
   return local_days{ymd} + hours{lt.tm_hour} + minutes{lt.tm_min} + seconds{lt.tm_sec};
+}
+
+std::string format_local(core::LocalTime t, bool with_seconds) {
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{t - day};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()));
+  std::string out = buf;
+  if (with_seconds) {
+    std::snprintf(buf, sizeof buf, ":%02ld", static_cast<long>(hms.seconds().count()));
+    out += buf;
+  }
+  return out;
 }
 
 core::LocalTime local_now() { return to_local(std::time(nullptr)); }

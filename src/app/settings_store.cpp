@@ -11,6 +11,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "evsed/app/local_clock.hpp"
 #include "evsed/core/outside_text.hpp"
 
 namespace evsed::app {
@@ -20,19 +21,6 @@ namespace {
 using nlohmann::json;
 constexpr int kFormat = 1;
 constexpr std::size_t kMaxStateFile = 1024 * 1024;
-
-std::string format_local(core::LocalTime t) {
-  using namespace std::chrono;
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{t - day};
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
-                static_cast<long>(hms.seconds().count()));
-  return buf;
-}
 
 std::optional<core::LocalTime> parse_local(const std::string& s) {
   int y = 0;

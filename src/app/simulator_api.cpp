@@ -19,20 +19,7 @@ using http::Params;
 
 constexpr long long kMaxDeciAmps = core::kMaxMeterCurrent.value();
 
-HttpResponse json_reply(const Json& j, int status = 200) {
-  HttpResponse r;
-  r.status = status;
-  r.body = j.dump();
-  return r;
-}
-
-HttpResponse text_reply(int status, std::string body) {
-  HttpResponse r;
-  r.status = status;
-  r.content_type = "text/plain";
-  r.body = std::move(body);
-  return r;
-}
+HttpResponse json_reply(const Json& j, int status = 200) { return http::json_response(status, j.dump()); }
 
 HttpResponse bad_request(const std::string& param, const std::string& why) {
   Json j;
@@ -83,7 +70,7 @@ Json sim_state(sim::World& w) {
 HttpResponse simulator_request(sim::World& w, const http::HttpRequest& req, const http::Params& p) {
   if (req.method == "GET" || req.method == "HEAD") return json_reply(sim_state(w));
   if (req.method != "POST") {
-    HttpResponse r = text_reply(405, "Method not allowed; use GET, POST\n");
+    HttpResponse r = http::text_response(405, "Method not allowed; use GET, POST\n");
     r.headers.emplace_back("Allow", "GET, POST");
     return r;
   }

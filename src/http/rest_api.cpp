@@ -23,20 +23,13 @@ using core::FieldResult;
 constexpr const char* kNotAllowed = "Value not allowed!";
 
 HttpResponse json_reply(const Json& j, int status = 200) {
-  HttpResponse r;
-  r.status = status;
   // ArduinoJson serialises an empty document as null: so does SmartEVSE.
-  r.body = j.is_null() || (j.is_object() && j.empty()) ? "null" : j.dump(-1, ' ', false, Json::error_handler_t::replace);
-  return r;
+  return json_response(status, j.is_null() || (j.is_object() && j.empty())
+                                   ? "null"
+                                   : j.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
-HttpResponse text_reply(int status, std::string body) {
-  HttpResponse r;
-  r.status = status;
-  r.content_type = "text/plain";
-  r.body = std::move(body);
-  return r;
-}
+HttpResponse text_reply(int status, std::string body) { return text_response(status, std::move(body)); }
 
 HttpResponse not_found() { return text_reply(404, "Not found\n"); }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <string>
 
 #include "evsed/core/schedule.hpp"
 #include "evsed/core/units.hpp"
@@ -15,6 +16,9 @@ core::LocalTime local_now();
 // Unix time of a local time; the earlier one where a DST change makes it
 // ambiguous, the first valid minute after it where it does not exist.
 std::int64_t to_epoch(core::LocalTime t);
+
+// "YYYY-MM-DDTHH:MM:SS" (or without the seconds), as the settings file and messages show it.
+std::string format_local(core::LocalTime t, bool with_seconds = true);
 
 // The same, as an object the Station is given (tests give it a fixed one).
 class LocalClock {

@@ -33,6 +33,21 @@ struct HttpResponse {
   bool close = false;  // close the connection after this response
 };
 
+inline HttpResponse text_response(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "text/plain";
+  r.body = std::move(body);
+  return r;
+}
+
+inline HttpResponse json_response(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
 // Called once with the response, now or later (after a write reached the disk).
 using Respond = std::function<void(HttpResponse)>;
 
