@@ -10,7 +10,7 @@ BUILD_TYPE ?= Release
 LISTEN     ?= 127.0.0.1:8080
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build run test test-asan fuzz deb test-debian13 test-debian13-unit deb-arm64 clean
+.PHONY: all deps configure build run test test-asan fuzz deb test-package test-debian13 test-debian13-unit deb-arm64 deb-armhf clean
 
 all: build
 
@@ -27,6 +27,7 @@ build: configure
 run: configure
 	@cmake --build $(BUILD_DIR) --target evsed
 	@mkdir -p $(BUILD_DIR)/state
+	@echo "evsed: the dashboard and REST API on http://$(LISTEN)/ (Ctrl-C stops; the board is left safe)"
 	$(BUILD_DIR)/evsed --simulate --listen $(LISTEN) --state-dir $(BUILD_DIR)/state
 
 # Every test, then the unit tests again under the sanitizers.
@@ -58,6 +59,11 @@ fuzz: deps
 deb:
 	@scripts/build-deb build-deb
 
+# The package on a booted systemd (systemd-nspawn --boot) of Debian 12 and 13:
+# install, reload, kill -9, watchdog, config typo, upgrade from 0.1, remove, purge.
+test-package:
+	@scripts/package-test
+
 # The same test suite on Debian 13 (trixie), in a debootstrap chroot (root needed).
 test-debian13:
 	@scripts/debian13 test
@@ -70,5 +76,9 @@ test-debian13-unit:
 deb-arm64:
 	@scripts/debian13 deb-arm64
 
+# The armhf .deb (32-bit Raspberry Pi OS), the same way.
+deb-armhf:
+	@scripts/debian13 deb-armhf
+
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR) build-deb build-deb-arm64 build-trixie*
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR) build-deb build-deb-arm64 build-deb-armhf build-trixie*

@@ -100,6 +100,15 @@ core::PatchResult ChargePoint::apply(const core::SettingsPatch& patch, core::Tim
   return r;
 }
 
+std::vector<std::string> ChargePoint::reconfigure(const core::Settings& installer, bool sim_mains_meter,
+                                                 core::TimePoint now) {
+  sim_mains_meter_ = sim_mains_meter;
+  core::Commands c;
+  auto fell_back = controller_.reconfigure(installer, now, c);
+  execute(c, now);
+  return fell_back;
+}
+
 void ChargePoint::drive_led(bool lit) {
   const hw::HwResult r = board_.set_led(lit);
   if (r && !led_failed_) log_->warn("LED: {}", r->message());

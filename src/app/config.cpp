@@ -1,5 +1,6 @@
 #include "evsed/app/config.hpp"
 
+#include "evsed/app/options.hpp"
 #include "evsed/app/settings_store.hpp"
 #include "evsed/core/meter_reading.hpp"
 #include "evsed/core/outside_text.hpp"
@@ -7,9 +8,11 @@
 #include <toml++/toml.h>
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -21,6 +24,17 @@ namespace {
 
 using namespace std::string_literals;
 
+// Every key of every section: the parser checks against these, and
+// config_keys() hands them to the tests that keep the docs in step.
+constexpr std::array<std::string_view, 3> kMeterKeys{"type", "address", "timeout"};
+constexpr std::array<std::string_view, 23> kBoardKeys{"kind", "sysfs_root", "dev_root", "pwm_chip", "pwm_channel", "pwm_inverted", "adc_device", "adc_channel", "adc_sampling_frequency", "adc_samples_per_window", "pilot_gain", "pilot_offset", "proximity_channel", "thermal_zone", "contactor1", "contactor2", "pilot_disconnect", "lock_a", "lock_b", "lock_feedback", "rcm", "switch", "led"};
+constexpr std::array<std::string_view, 10> kTopKeys{"serial", "http", "board", "evse", "mains_meter", "ev_meter", "circuit_meter", "custom_meter", "modbus", "mqtt"};
+constexpr std::array<std::string_view, 3> kHttpKeys{"listen", "allowed_hosts", "max_connections_per_client"};
+constexpr std::array<std::string_view, 10> kEvseKeys{"config", "current_min", "current_max", "current_main", "current_max_circuit", "enable_C2", "max_temp", "rcmon", "lock", "switch"};
+constexpr std::array<std::string_view, 9> kCustomMeterKeys{"byte_order", "data_type", "function", "current_register", "current_divisor", "power_register", "power_divisor", "energy_register", "energy_divisor"};
+constexpr std::array<std::string_view, 8> kModbusKeys{"port", "baud", "parity", "stop_bits", "response_timeout_ms", "turnaround_ms", "poll_interval_ms", "rs485"};
+constexpr std::array<std::string_view, 9> kMqttKeys{"host", "port", "topic_prefix", "username", "password", "password_file", "tls", "ca_file", "discovery"};
+
 // Thrown inside this file only; parse_config turns it into the error value.
 struct ConfigError {
   std::string message;
@@ -30,6 +44,12 @@ std::string shown(const toml::node& n) {
   std::ostringstream os;
   n.visit([&](const auto& v) { os << v; });
   return core::shown(os.str());
+}
+
+// "FILE: line N: " of a node: with drop-ins, the file it came from.
+std::string where(const toml::node& n) {
+  const auto& src = n.source();
+  return (src.path ? *src.path + ": " : std::string{}) + "line " + std::to_string(src.begin.line) + ": ";
 }
 
 // The key a parse error's line assigns, with its table: "evse.current_max".
@@ -76,8 +96,9 @@ std::string type_name(const toml::node& n) {
 
 class Section {
  public:
-  Section(const toml::table* t, std::string name, std::initializer_list<std::string_view> keys)
-      : table_(t), name_(std::move(name)), keys_(keys) {
+  template <std::size_t N>
+  Section(const toml::table* t, std::string name, const std::array<std::string_view, N>& keys)
+      : table_(t), name_(std::move(name)), keys_(keys.begin(), keys.end()) {
     if (!table_) return;
     for (const auto& [k, v] : *table_) {
       if (std::find(keys_.begin(), keys_.end(), k.str()) == keys_.end()) {
@@ -171,7 +192,7 @@ class Section {
   [[nodiscard]] const toml::node* node_of(std::string_view key) const { return node(key); }
 
   [[noreturn]] void fail(const toml::node& n, const std::string& message) const {
-    throw ConfigError{"line " + std::to_string(n.source().begin.line) + ": " + message};
+    throw ConfigError{where(n) + message};
   }
 
   std::string path(std::string_view key) const {
@@ -190,7 +211,7 @@ const toml::table* subtable(const toml::table& root, std::string_view name) {
   const toml::node* n = root.get(name);
   if (!n) return nullptr;
   if (!n->is_table()) {
-    throw ConfigError{"line " + std::to_string(n->source().begin.line) + ": " + std::string{name} +
+    throw ConfigError{where(*n) + std::string{name} +
                       " must be a table ([" + std::string{name} + "]), not " + type_name(*n)};
   }
   return n->as_table();
@@ -206,7 +227,7 @@ std::string quoted(const std::array<std::string_view, N>& names) {
 void read_meter(const toml::table& root, std::string_view name, core::MeterRole role, const core::IntRange& address_range,
                 MeterConfig& meter, core::Seconds& timeout, bool& given) {
   const toml::table* t = subtable(root, name);
-  Section s(t, std::string{name}, {"type", "address", "timeout"});
+  Section s(t, std::string{name}, kMeterKeys);
   given = s.present() && s.has("type");
   s.choice("type", meter.type, meters::meter_type_from_name, meters::meter_type_names());
   if (meter.type == meters::MeterType::Unused4) {
@@ -234,10 +255,7 @@ void read_meter(const toml::table& root, std::string_view name, core::MeterRole 
 // section of the file is wrong.
 void parse_board(const toml::table& root, Config& c) {
   Section board(subtable(root, "board"), "board",
-                {"kind", "sysfs_root", "dev_root", "pwm_chip", "pwm_channel", "pwm_inverted", "adc_device",
-                 "adc_channel", "adc_sampling_frequency", "adc_samples_per_window", "pilot_gain", "pilot_offset",
-                 "proximity_channel", "thermal_zone", "contactor1", "contactor2", "pilot_disconnect", "lock_a",
-                 "lock_b", "lock_feedback", "rcm", "switch", "led"});
+                kBoardKeys);
   board.choice(
       "kind", c.board,
       [](std::string_view s) -> std::optional<BoardKind> {
@@ -277,20 +295,35 @@ void parse_board(const toml::table& root, Config& c) {
   }
 }
 
-Config parse_root(const toml::table& root) {
+// Every section is read on its own, so one run reports a problem in each.
+struct Problems {
+  std::vector<std::string> list;
+  template <class F>
+  void section(F f) {
+    try {
+      f();
+    } catch (const ConfigError& e) {
+      list.push_back(e.message);
+    }
+  }
+};
+
+Config parse_root(const toml::table& root, Problems& problems) {
   Config c;
   core::Settings& st = c.settings;
 
-  Section top(&root, "", {"serial", "http", "board", "evse", "mains_meter", "ev_meter", "circuit_meter",
-                          "custom_meter", "modbus", "mqtt"});
+  problems.section([&] {
+  Section top(&root, "", kTopKeys);
   if (auto serial = top.integer("serial")) {
     if (*serial < 1 || *serial > 99'999'999) {
       throw ConfigError{"serial = " + std::to_string(*serial) + " is not allowed (allowed: 1..99999999)"};
     }
     c.serial = static_cast<std::uint32_t>(*serial);
   }
+  });
 
-  Section http(subtable(root, "http"), "http", {"listen", "allowed_hosts", "max_connections_per_client"});
+  problems.section([&] {
+  Section http(subtable(root, "http"), "http", kHttpKeys);
   if (auto listen = http.string("listen")) {
     if (auto e = check_listen_address(*listen)) {
       http.fail(*http.node_of("listen"), "http.listen = \"" + core::shown(*listen) + "\" is not allowed (" + *e + ")");
@@ -305,13 +338,14 @@ Config parse_root(const toml::table& root) {
     return std::nullopt;
   });
   http.integer("max_connections_per_client", {"max_connections_per_client", 1, 10000}, c.max_connections_per_client);
+  });
 
-  parse_board(root, c);
+  problems.section([&] { parse_board(root, c); });
   hw::GpioBoardConfig& g = c.gpio;
 
+  problems.section([&] {
   Section evse(subtable(root, "evse"), "evse",
-               {"config", "current_min", "current_max", "current_main", "current_max_circuit", "enable_C2", "max_temp",
-                "rcmon", "lock", "switch"});
+               kEvseKeys);
   evse.choice("config", st.cable, core::cable_config_from_name, core::list_of(core::cable_config_names(), true));
   int v = st.min_current.value();
   evse.integer("current_min", core::ranges::kCurrentMin, v);
@@ -337,21 +371,28 @@ Config parse_root(const toml::table& root) {
                       " is not allowed (allowed: at most evse.current_max = " +
                       std::to_string(st.max_current.value()) + ")"};
   }
+  });
 
   bool ev_given = false;
   bool circuit_given = false;
-  read_meter(root, "mains_meter", core::MeterRole::Mains, {"address", 10, 247}, c.mains_meter, st.mains_meter_timeout,
-             c.mains_meter_given);
-  read_meter(root, "ev_meter", core::MeterRole::Ev, {"address", 11, 247}, c.ev_meter, st.ev_meter_timeout, ev_given);
-  read_meter(root, "circuit_meter", core::MeterRole::Circuit, {"address", 10, 247}, c.circuit_meter,
-             st.circuit_meter_timeout, circuit_given);
+  problems.section([&] {
+    read_meter(root, "mains_meter", core::MeterRole::Mains, {"address", 10, 247}, c.mains_meter,
+               st.mains_meter_timeout, c.mains_meter_given);
+  });
+  problems.section([&] {
+    read_meter(root, "ev_meter", core::MeterRole::Ev, {"address", 11, 247}, c.ev_meter, st.ev_meter_timeout, ev_given);
+  });
+  problems.section([&] {
+    read_meter(root, "circuit_meter", core::MeterRole::Circuit, {"address", 10, 247}, c.circuit_meter,
+               st.circuit_meter_timeout, circuit_given);
+  });
   // The Sensorbox always answers at address 10.
   if (c.mains_meter.type == meters::MeterType::Sensorbox) c.mains_meter.address = 10;
 
+  problems.section([&] {
   if (const toml::table* t = subtable(root, "custom_meter")) {
     Section cm(t, "custom_meter",
-               {"byte_order", "data_type", "function", "current_register", "current_divisor", "power_register",
-                "power_divisor", "energy_register", "energy_divisor"});
+               kCustomMeterKeys);
     meters::CustomMeter m;
     cm.choice(
         "byte_order", m.order,
@@ -392,16 +433,17 @@ Config parse_root(const toml::table& root) {
       throw ConfigError{"a meter of type \"Custom\" needs a [custom_meter] section (see docs/meters.md)"};
     }
   }
+  });
 
+  problems.section([&] {
   Section modbus(subtable(root, "modbus"), "modbus",
-                 {"port", "baud", "parity", "stop_bits", "response_timeout_ms", "turnaround_ms", "poll_interval_ms",
-                  "rs485"});
+                 kModbusKeys);
   if (auto port = modbus.string("port")) c.modbus.port = *port;
   if (auto baud = modbus.integer("baud")) {
     constexpr std::array<long long, 8> kBauds{1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200};
     if (std::find(kBauds.begin(), kBauds.end(), *baud) == kBauds.end()) {
-      throw ConfigError{"modbus.baud = " + std::to_string(*baud) +
-                        " is not allowed (allowed: 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)"};
+      modbus.fail(*modbus.node_of("baud"), "modbus.baud = " + std::to_string(*baud) +
+                                               " is not allowed (allowed: 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)");
     }
     c.modbus.baud = static_cast<int>(*baud);
   }
@@ -417,9 +459,11 @@ Config parse_root(const toml::table& root) {
   modbus.integer("turnaround_ms", {"turnaround_ms", 0, 1000}, c.modbus.turnaround_ms);
   modbus.integer("poll_interval_ms", {"poll_interval_ms", 100, 60000}, c.modbus.poll_interval_ms);
   modbus.boolean("rs485", c.modbus.rs485);
+  });
 
+  problems.section([&] {
   Section mqtt(subtable(root, "mqtt"), "mqtt",
-               {"host", "port", "topic_prefix", "username", "password", "tls", "ca_file", "discovery"});
+               kMqttKeys);
   // The same rules as for settings changed at run time (station/mqtt_settings).
   const std::pair<std::string_view, std::pair<station::MqttField, std::string*>> mqtt_strings[] = {
       {"host", {station::MqttField::Host, &c.mqtt.host}},
@@ -441,6 +485,21 @@ Config parse_root(const toml::table& root) {
   mqtt.boolean("tls", c.mqtt.tls);
   if (auto s = mqtt.string("ca_file")) c.mqtt_ca_file = *s;
   mqtt.boolean("discovery", c.mqtt_discovery);
+  if (auto file = mqtt.string("password_file")) {
+    const toml::node& n = *mqtt.node_of("password_file");
+    if (mqtt.has("password")) mqtt.fail(n, "mqtt.password and mqtt.password_file are both set: keep one");
+    std::string error;
+    auto text = read_regular_file(*file, 4096, error);
+    if (!text) mqtt.fail(n, "mqtt.password_file = \"" + core::shown(*file) + "\": " + (error.empty() ? "not found" : error));
+    // The file holds the password alone; a final line break is not part of it.
+    while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
+    if (auto e = station::check_mqtt_field(station::MqttField::Password, *text)) {
+      mqtt.fail(n, "mqtt.password_file = \"" + core::shown(*file) + "\": the password " + *e);
+    }
+    c.mqtt.password = *text;
+    c.mqtt_password_file = *file;
+  }
+  });
 
   apply_meters(c);
   return c;
@@ -461,40 +520,146 @@ void apply_simulation(Config& c) {
   apply_meters(c);
 }
 
+namespace {
+
+// Later tables win key by key; sub-tables are merged, not replaced.
+// Nodes are moved, not copied: a moved node keeps where it came from, so a
+// problem names the drop-in and line of the key.
+void merge_into(toml::table& into, toml::table&& from) {
+  for (auto&& [key, node] : from) {
+    if (toml::table* sub = node.as_table()) {
+      if (toml::table* existing = into.get_as<toml::table>(key)) {
+        merge_into(*existing, std::move(*sub));
+        continue;
+      }
+    }
+    into.insert_or_assign(key, std::move(node));
+  }
+}
+
+ConfigResult finish(const toml::table& root, const std::string& source, std::vector<std::string> problems) {
+  ConfigResult r;
+  Problems p;
+  p.list = std::move(problems);
+  Config c = parse_root(root, p);
+  if (p.list.empty()) {
+    if (auto e = core::validate_settings(c.settings)) p.list.push_back(e->message());
+  }
+  // Problems without a node of their own belong to the main file.
+  for (auto& m : p.list) {
+    if (m.find(": line ") == std::string::npos && !m.starts_with(source)) m = source + ": " + m;
+  }
+  r.problems = std::move(p.list);
+  if (r.problems.empty()) r.config = std::move(c);
+  return r;
+}
+
+}  // namespace
+
+std::string ConfigResult::message() const {
+  std::string s;
+  for (const auto& p : problems) s += (s.empty() ? "" : "\n") + p;
+  return s;
+}
+
 std::variant<Config, std::string> parse_config(const std::string& text, const std::string& source) {
   try {
     toml::table root = toml::parse(text, std::string_view{source});
-    Config c = parse_root(root);
-    if (auto e = core::validate_settings(c.settings)) return source + ": " + e->message();
-    return c;
+    auto r = finish(root, source, {});
+    if (!r.config) return r.message();
+    return *r.config;
   } catch (const toml::parse_error& e) {
     return parse_error_message(e, text, source);
-  } catch (const ConfigError& e) {
-    return source + ": " + e.message;
   }
+}
+
+std::vector<std::string> drop_in_files(const std::string& path, std::vector<std::string>& problems) {
+  std::vector<std::string> files;
+  const std::filesystem::path dir{path + ".d"};
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return files;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".toml") continue;
+    files.push_back(e.path().string());
+  }
+  if (ec) problems.push_back(dir.string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+ConfigResult load_config_files(const std::string& path) {
+  ConfigResult r;
+  std::vector<std::string> problems;
+  toml::table root;
+  auto read_one = [&](const std::string& file, bool required) {
+    std::string error;
+    const auto text = read_regular_file(file, kMaxConfigBytes, error);
+    if (!text) {
+      if (!error.empty() || required) problems.push_back(error.empty() ? file + ": not found" : error);
+      return;
+    }
+    r.files.push_back(file);
+    try {
+      merge_into(root, toml::parse(*text, std::string_view{file}));
+    } catch (const toml::parse_error& e) {
+      problems.push_back(parse_error_message(e, *text, file));
+    }
+  };
+  read_one(path, true);
+  for (const auto& f : drop_in_files(path, problems)) read_one(f, true);
+  if (!problems.empty()) {
+    r.problems = std::move(problems);
+    return r;
+  }
+  ConfigResult done = finish(root, path, {});
+  done.files = std::move(r.files);
+  return done;
 }
 
 std::variant<Config, std::string> load_board_config(const std::string& path) {
-  std::string error;
-  const auto text = read_regular_file(path, kMaxConfigBytes, error);
-  if (!text) return error.empty() ? path + ": not found" : error;
+  // The files that parse, merged: a broken drop-in must not keep the board from being made safe.
+  toml::table root;
+  std::vector<std::string> problems;
+  std::vector<std::string> files{path};
+  for (auto& f : drop_in_files(path, problems)) files.push_back(std::move(f));
+  bool any = false;
+  for (const auto& file : files) {
+    std::string error;
+    const auto text = read_regular_file(file, kMaxConfigBytes, error);
+    if (!text) continue;
+    try {
+      merge_into(root, toml::parse(*text, std::string_view{file}));
+      any = true;
+    } catch (const toml::parse_error&) {
+    }
+  }
+  if (!any) return path + ": cannot be read";
   try {
-    toml::table root = toml::parse(*text, std::string_view{path});
     Config c;
     parse_board(root, c);
     return c;
-  } catch (const toml::parse_error& e) {
-    return parse_error_message(e, *text, path);
   } catch (const ConfigError& e) {
-    return path + ": " + e.message;
+    return e.message;
   }
 }
 
+ConfigResult configuration_for(const Options& options) {
+  ConfigResult r;
+  std::vector<std::string> ignored;
+  const bool has_main = ::access(options.config_path.c_str(), F_OK) == 0;
+  if (options.config_given || has_main) {
+    r = load_config_files(options.config_path);
+  } else {
+    r.config = Config{};
+  }
+  if (r.config && options.simulate) apply_simulation(*r.config);
+  return r;
+}
+
 std::variant<Config, std::string> load_config(const std::string& path) {
-  std::string error;
-  const auto text = read_regular_file(path, kMaxConfigBytes, error);
-  if (!text) return error.empty() ? path + ": not found" : error;
-  return parse_config(*text, path);
+  auto r = load_config_files(path);
+  if (!r.config) return r.message();
+  return *r.config;
 }
 
 std::optional<std::string> check_listen_address(const std::string& list) {
@@ -520,6 +685,26 @@ std::optional<std::string> check_listen_address(const std::string& list) {
     }
   }
   return std::nullopt;
+}
+
+std::vector<std::string> config_keys() {
+  std::vector<std::string> out;
+  for (auto k : kTopKeys) {
+    if (k != "http" && k != "board" && k != "evse" && !k.ends_with("meter") && k != "modbus" && k != "mqtt") {
+      out.emplace_back(k);
+    }
+  }
+  auto add = [&](std::string_view section, const auto& keys) {
+    for (auto k : keys) out.push_back(std::string{section} + "." + std::string{k});
+  };
+  add("http", kHttpKeys);
+  add("board", kBoardKeys);
+  add("evse", kEvseKeys);
+  for (auto m : {"mains_meter", "ev_meter", "circuit_meter"}) add(m, kMeterKeys);
+  add("custom_meter", kCustomMeterKeys);
+  add("modbus", kModbusKeys);
+  add("mqtt", kMqttKeys);
+  return out;
 }
 
 std::uint32_t serial_from_machine_id(const std::string& path) {

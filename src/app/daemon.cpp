@@ -152,13 +152,7 @@ class Daemon {
     station_->on_restart([this] { restart(); });
     station_->set_network(read_network());
 
-    http::RestOptions rest;
-    rest.host_names = setup_.config.allowed_hosts;
-    if (const auto name = host_name(); !name.empty()) {
-      rest.host_names.push_back(name);
-      rest.host_names.push_back(name + ".local");
-    }
-    api_.emplace(*station_, rest);
+    api_.emplace(*station_, rest_options(setup_.config));
     const bool simulate = setup_.options.simulate;
     api_->add_route("/simulator", [this, simulate](const http::HttpRequest& r, const http::Params& p,
                                                    http::Respond respond) {
@@ -227,12 +221,79 @@ class Daemon {
     other_signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
       if (ec) return;
       if (signo == SIGHUP) {
-        log_.warn("SIGHUP received: reloading the configuration is not supported yet; restart evsed to apply it");
+        reload();
       } else {
         log_.info("{} received and ignored", signal_name(signo));
       }
       wait_for_other_signals();
     });
+  }
+
+  // SIGHUP / systemctl reload: the configuration read again and what can change
+  // while running put in force, without ending a charging session. A
+  // configuration that is not usable is refused whole; the old one stays.
+  void reload() {
+    const auto now_usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now().time_since_epoch()).count();
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%lld\nSTATUS=reloading the configuration",
+               static_cast<long long>(now_usec));
+    log_.info("SIGHUP received: reloading the configuration");
+    auto r = configuration_for(setup_.options);
+    if (!r.config) {
+      for (const auto& p : r.problems) log_.error("{}", p);
+      log_.error("reload refused: the configuration is not usable; evsed goes on with the one it runs with");
+      sd_notify(0, "READY=1\nSTATUS=charge point running (the last reload was refused)");
+      return;
+    }
+    Config next = std::move(*r.config);
+    const Config& old = setup_.config;
+    if (next.board != old.board || !(next.gpio == old.gpio)) {
+      log_.warn("[board] changed: the wiring is taken at start only; restart evsed to apply it");
+      next.board = old.board;
+      next.gpio = old.gpio;
+    }
+    if (next.serial != old.serial) log_.warn("serial changed: it is taken at start only; restart evsed to apply it");
+    next.serial = old.serial;
+    const bool meters_changed = next.modbus != old.modbus || next.mains_meter != old.mains_meter ||
+                                next.ev_meter != old.ev_meter || next.circuit_meter != old.circuit_meter ||
+                                next.custom_meter != old.custom_meter;
+    const std::string listen = setup_.options.listen.value_or(next.http_listen.value_or(default_listen()));
+    if (listen != setup_.listen) {
+      if (auto e = server_->relisten(split_list(listen))) {
+        log_.error("reload: HTTP {}; still listening on {}", *e, setup_.listen);
+      } else {
+        log_.info("reload: HTTP now on {}", listen);
+        setup_.listen = listen;
+      }
+    }
+    server_->set_max_connections_per_client(static_cast<std::size_t>(next.max_connections_per_client));
+    api_->set_options(rest_options(next));
+    setup_.config = std::move(next);
+    const auto fell_back = station_->reconfigure(station_config(setup_), setup_.config.settings,
+                                                 setup_.config.mains_meter.type == meters::MeterType::Sim);
+    for (const auto& f : fell_back) log_.warn("reload: {}", f);
+    if (meters_changed) {
+      if (poller_) poller_->stop();
+      poller_.reset();
+      start_meter_poller();
+      log_.info("reload: meters polled anew");
+    }
+    std::string files;
+    for (const auto& f : r.files) files += (files.empty() ? "" : ", ") + f;
+    log_.info("configuration reloaded from {}", files.empty() ? "built-in defaults" : files);
+    sd_notify(0, "READY=1\nSTATUS=charge point running");
+  }
+
+  std::string default_listen() const { return setup_.options.simulate ? "127.0.0.1:8080" : "0.0.0.0:80"; }
+
+  static http::RestOptions rest_options(const Config& c) {
+    http::RestOptions rest;
+    rest.host_names = c.allowed_hosts;
+    if (const auto name = host_name(); !name.empty()) {
+      rest.host_names.push_back(name);
+      rest.host_names.push_back(name + ".local");
+    }
+    return rest;
   }
 
   // Modbus meters are polled on their own thread; each cycle's report comes

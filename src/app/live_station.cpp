@@ -70,6 +70,7 @@ LiveStation::LiveStation(StationConfig config, ChargePoint& cp, StateFiles& writ
     std::string problem;
     if (auto s = station::mqtt_settings_from_json(*text, problem)) {
       mqtt_ = *s;
+      mqtt_set_at_run_time_ = true;
     } else {
       log_->error("{}", set_aside(mqtt_path_, problem));
     }
@@ -373,6 +374,38 @@ void LiveStation::persist_if_needed(bool retry_failed) {
                  });
 }
 
+std::vector<std::string> LiveStation::reconfigure(StationConfig config, const core::Settings& installer,
+                                                 bool sim_mains_meter) {
+  const core::TimePoint t = now();
+  for (std::size_t i = 0; i < config.meters.size(); ++i) {
+    // Poll statistics belong to a meter: kept while it stays the same meter.
+    if (config.meters[i].type == device_.meters[i].type && config.meters[i].address == device_.meters[i].address) {
+      config.meters[i].poll = device_.meters[i].poll;
+    }
+  }
+  device_.meters = config.meters;
+  device_.cable_lock_fitted = config.cable_lock_fitted;
+  const bool mqtt_changed = !mqtt_set_at_run_time_ &&
+                            (!(config.mqtt == config_.mqtt) || config.mqtt_ca_file != config_.mqtt_ca_file ||
+                             config.mqtt_discovery != config_.mqtt_discovery);
+  const bool discovery_changed = config.mqtt_discovery != config_.mqtt_discovery;
+  config_ = std::move(config);
+  if (mqtt_changed) mqtt_ = config_.mqtt;
+  if (mqtt_set_at_run_time_ && !(config_.mqtt == mqtt_)) {
+    log_->info("[mqtt] of the configuration is not used: the broker set at run time ({}) wins", mqtt_path_);
+  }
+  update_mqtt_view();
+  device_dirty_ = true;
+  auto fell_back = cp_.reconfigure(installer, sim_mains_meter, t);
+  refresh(t);
+  if (mqtt_changed || discovery_changed) {
+    feed_.raise({ChangeKind::MqttSettings, snapshot_->version, std::nullopt, std::nullopt});
+  }
+  persist_if_needed(false);
+  finish();
+  return fell_back;
+}
+
 void LiveStation::save_before_exit() {
   writer_.drain();
   if (erased_) return;
@@ -535,6 +568,7 @@ void LiveStation::mqtt_saved(PendingMqtt& p, const station::MqttChangePlan& plan
   }
   const bool broker_moved = plan.settings.host != mqtt_.host || plan.settings.port != mqtt_.port;
   mqtt_ = plan.settings;
+  mqtt_set_at_run_time_ = true;
   if (broker_moved) device_.mqtt.connected = false;
   update_mqtt_view();
   log_->info("MQTT settings changed: broker {}:{}{}", mqtt_.host.empty() ? "(none)" : core::shown(mqtt_.host),

@@ -1,10 +1,15 @@
 // evsed: entry point. Parses the command line and the configuration, sets up
 // logging, and hands over to the daemon.
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <toml++/toml.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <boost/version.hpp>
 #include <cstdio>
@@ -14,7 +19,9 @@
 
 #include "evsed/app/config.hpp"
 #include "evsed/app/daemon.hpp"
+#include "evsed/app/network_info.hpp"
 #include "evsed/app/options.hpp"
+#include "evsed/app/settings_store.hpp"
 #include "evsed/hw/gpio_board.hpp"
 #include "evsed/hw/library_version.hpp"
 #include "evsed/meters/meter_type.hpp"
@@ -36,17 +43,78 @@ void print_version() {
             << "  toml++ " << TOML_LIB_MAJOR << "." << TOML_LIB_MINOR << "." << TOML_LIB_PATCH << "\n";
 }
 
+// journald reads a "<N>" syslog priority at the start of each line it gets on
+// stderr (sd-daemon(3)), so warnings and errors keep their priority there.
+class JournalPriority final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string_view p = "<6>";
+    switch (msg.level) {
+      case spdlog::level::trace:
+      case spdlog::level::debug: p = "<7>"; break;
+      case spdlog::level::info: p = "<6>"; break;
+      case spdlog::level::warn: p = "<4>"; break;
+      case spdlog::level::err: p = "<3>"; break;
+      case spdlog::level::critical: p = "<2>"; break;
+      default: break;
+    }
+    dest.append(p.data(), p.data() + p.size());
+  }
+  [[nodiscard]] std::unique_ptr<custom_flag_formatter> clone() const override {
+    return spdlog::details::make_unique<JournalPriority>();
+  }
+};
+
+// Whether stderr is the journal: JOURNAL_STREAM names its device and inode (systemd.exec(5)).
+bool stderr_is_journal() {
+  const char* js = std::getenv("JOURNAL_STREAM");
+  if (!js) return false;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(js, "%llu:%llu", &dev, &ino) != 2) return false;
+  struct stat st {};
+  return ::fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
 std::shared_ptr<spdlog::logger> make_logger(const std::string& level) {
   auto log = spdlog::stderr_logger_mt("evsed");
-  // Under systemd the journal adds its own timestamps.
-  if (std::getenv("JOURNAL_STREAM")) {
-    log->set_pattern("%l: %v");
+  if (stderr_is_journal()) {
+    // The journal adds its own timestamps.
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<JournalPriority>('*').set_pattern("%*%l: %v");
+    log->set_formatter(std::move(formatter));
   } else {
     log->set_pattern("%Y-%m-%d %H:%M:%S.%e %l: %v");
   }
   log->set_level(spdlog::level::from_str(level));
   log->flush_on(spdlog::level::trace);
   return log;
+}
+
+// --check-config: every problem on its own line, then a verdict; 0 or 78.
+int check_config(const evsed::app::Options& options) {
+  using namespace evsed::app;
+  auto r = configuration_for(options);
+  for (const auto& p : r.problems) std::cout << p << "\n";
+  bool ok = r.problems.empty();
+  if (ok) {
+    const std::string& dir = options.state_dir;
+    if (::access(dir.c_str(), W_OK) != 0 && errno != ENOENT) {
+      std::cout << "state directory " << dir << ": " << std::strerror(errno) << "\n";
+      ok = false;
+    } else {
+      auto loaded = SettingsStore(dir).load(r.config->settings, /*set_aside=*/false);
+      if (loaded.problem) std::cout << "warning: " << *loaded.problem << "\n";
+      for (const auto& d : loaded.dropped) std::cout << "warning: " << dir << "/settings.json: " << d << "\n";
+    }
+  }
+  if (!ok) {
+    std::cout << "the configuration is not usable: evsed would not start (exit status " << kConfigError << ")\n";
+    return kConfigError;
+  }
+  std::string files;
+  for (const auto& f : r.files) files += (files.empty() ? "" : ", ") + f;
+  std::cout << "configuration OK" << (files.empty() ? " (built-in defaults)" : ": " + files) << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -69,25 +137,29 @@ int main(int argc, char** argv) {
   }
   auto log = make_logger(options.log_level);
 
+  if (options.check_config) return check_config(options);
+
   Config config;
-  if (options.config_given || ::access(options.config_path.c_str(), F_OK) == 0) {
-    auto loaded = load_config(options.config_path);
-    if (auto* err = std::get_if<std::string>(&loaded)) {
-      log->error("{}", *err);
-      if (!options.safe_state) return kConfigError;
-      // A mistake elsewhere in the file must not keep the board from being made safe.
-      loaded = load_board_config(options.config_path);
-      if (auto* board_err = std::get_if<std::string>(&loaded)) {
-        log->error("safe state: cannot read [board]: {}", *board_err);
-        return 1;
-      }
-      log->warn("safe state: using [board] alone");
+  auto loaded = configuration_for(options);
+  if (!loaded.config) {
+    for (const auto& p : loaded.problems) log->error("{}", p);
+    if (!options.safe_state) {
+      log->error("the configuration is not usable; check it with: evsed --check-config --config {}",
+                 options.config_path);
+      return kConfigError;
     }
-    config = std::get<Config>(loaded);
+    // A mistake elsewhere in the file must not keep the board from being made safe.
+    auto board = load_board_config(options.config_path);
+    if (auto* board_err = std::get_if<std::string>(&board)) {
+      log->error("safe state: cannot read [board]: {}", *board_err);
+      return 1;
+    }
+    log->warn("safe state: using [board] alone");
+    config = std::get<Config>(board);
   } else {
-    log->info("{} not found: using built-in defaults", options.config_path);
+    config = *loaded.config;
+    if (loaded.files.empty()) log->info("{} not found: using built-in defaults", options.config_path);
   }
-  if (options.simulate) apply_simulation(config);
   if (options.safe_state) {
     if (config.board == BoardKind::Sim) {
       log->info("safe state: the simulated board has nothing to switch off");
@@ -99,8 +171,15 @@ int main(int argc, char** argv) {
     return errors.empty() ? 0 : 1;
   }
 
+  const std::string listen =
+      options.listen.value_or(config.http_listen.value_or(options.simulate ? "127.0.0.1:8080" : "0.0.0.0:80"));
+  if (options.urls) {
+    for (const auto& u : urls_for(listen)) std::cout << u << "\n";
+    return 0;
+  }
+
   DaemonSetup setup;
-  setup.listen = options.listen.value_or(config.http_listen.value_or(options.simulate ? "127.0.0.1:8080" : "0.0.0.0:80"));
+  setup.listen = listen;
   setup.serial = config.serial.value_or(serial_from_machine_id());
   setup.options = std::move(options);
   setup.config = std::move(config);

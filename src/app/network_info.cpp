@@ -113,3 +113,67 @@ station::NetworkView read_network() {
 }
 
 }  // namespace evsed::app
+
+namespace evsed::app {
+
+std::vector<std::string> urls_for(const std::string& listen_list) {
+  std::vector<std::string> urls;
+  auto add = [&](const std::string& host, const std::string& port) {
+    std::string url = "http://";  // built up: GCC 12 warns falsely on "x" + std::string&&
+    url += host;
+    if (port != "80") {
+      url += ':';
+      url += port;
+    }
+    url += '/';
+    if (std::find(urls.begin(), urls.end(), url) == urls.end()) urls.push_back(url);
+  };
+  std::size_t start = 0;
+  while (start <= listen_list.size()) {
+    const auto comma = listen_list.find(',', start);
+    const std::string item = listen_list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    start = comma == std::string::npos ? listen_list.size() + 1 : comma + 1;
+    const auto colon = item.rfind(':');
+    if (colon == std::string::npos) continue;
+    const std::string host = item.substr(0, colon);
+    const std::string port = item.substr(colon + 1);
+    const bool any4 = host == "0.0.0.0";
+    const bool any6 = host == "[::]";
+    if (!any4 && !any6) {
+      add(host == "localhost" ? "127.0.0.1" : host, port);
+      continue;
+    }
+    // Listening on all: the addresses the host has, the LAN ones first.
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) continue;
+    std::vector<std::string> loopback;
+    for (ifaddrs* a = list; a; a = a->ifa_next) {
+      if (!a->ifa_addr || !(a->ifa_flags & IFF_UP)) continue;
+      char buf[INET6_ADDRSTRLEN] = {};
+      std::string address;
+      if (a->ifa_addr->sa_family == AF_INET) {
+        ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr, buf, sizeof buf);
+        address = buf;
+      } else if (a->ifa_addr->sa_family == AF_INET6 && any6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ifa_addr);
+        if (IN6_IS_ADDR_LINKLOCAL(&in6->sin6_addr)) continue;  // needs a zone: not a usable link
+        ::inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+        address = '[';
+        address += buf;
+        address += ']';
+      } else {
+        continue;
+      }
+      if (a->ifa_flags & IFF_LOOPBACK) {
+        loopback.push_back(address);
+      } else {
+        add(address, port);
+      }
+    }
+    ::freeifaddrs(list);
+    for (const auto& l : loopback) add(l, port);
+  }
+  return urls;
+}
+
+}  // namespace evsed::app

@@ -21,6 +21,9 @@ std::string usage() {
          "  --log-level LEVEL    trace, debug, info, warn or error (default info)\n"
          "  --safe-state         open the contactors and leave the pilot at steady +12 V\n"
          "                       through the board's drivers, then exit (systemd ExecStopPost)\n"
+         "  --check-config       check the configuration (with its drop-ins) and the state\n"
+         "                       directory, print every problem, exit 0 or 78\n"
+         "  --urls               print the addresses the configured HTTP listener answers on\n"
          "  --version            print the version and the libraries in use, then exit\n"
          "  --help               print this help, then exit\n";
 }
@@ -50,6 +53,10 @@ std::variant<Options, std::string> parse_options(int argc, const char* const* ar
       o.version = true;
     } else if (arg == "--safe-state") {
       o.safe_state = true;
+    } else if (arg == "--check-config") {
+      o.check_config = true;
+    } else if (arg == "--urls") {
+      o.urls = true;
     } else if (arg == "--simulate") {
       o.simulate = true;
     } else if (arg == "--config") {

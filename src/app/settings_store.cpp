@@ -182,19 +182,19 @@ SettingsStore::Loaded SettingsStore::from_json(const std::string& text, const co
   return out;
 }
 
-SettingsStore::Loaded SettingsStore::load(const core::Settings& base) const {
+SettingsStore::Loaded SettingsStore::load(const core::Settings& base, bool move_aside) const {
   std::string error;
   const auto text = read_regular_file(path_, kMaxStateFile, error);
   if (!text) {
     Loaded out{base, {}, std::nullopt, false};
     if (!error.empty()) {
       out.found = true;
-      out.problem = set_aside(path_, error);
+      out.problem = move_aside ? set_aside(path_, error) : path_ + ": " + error;
     }
     return out;
   }
   Loaded out = from_json(*text, base);
-  if (out.problem) out.problem = set_aside(path_, *out.problem);
+  if (out.problem) out.problem = move_aside ? set_aside(path_, *out.problem) : path_ + " is invalid: " + *out.problem;
   return out;
 }
 

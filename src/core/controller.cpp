@@ -883,6 +883,33 @@ FieldResult Controller::apply_field(const FieldSpec& f, std::int64_t v, const Se
   return rejected("unknown field");
 }
 
+std::vector<std::string> Controller::reconfigure(const Settings& installer, TimePoint now, Commands& commands) {
+  std::vector<std::string> fell_back;
+  Settings next = with_installer_values(settings_, installer);
+  if (validate_settings(next)) {
+    // Only current_min relates to an installer value; Smart/Solar need a meter.
+    fell_back.push_back("current_min " + std::to_string(next.min_current.value()) + " -> " +
+                        std::to_string(installer.min_current.value()));
+    next.min_current = installer.min_current;
+  }
+  if (!next.has_mains_meter && next.mode != ChargeMode::Normal) {
+    fell_back.push_back(std::string{"mode "} + std::string{to_string(next.mode)} + " -> Normal (no mains meter now)");
+    next.mode = ChargeMode::Normal;
+  }
+  if (auto e = validate_settings(next)) {
+    fell_back.push_back("not applied: " + e->message());
+    commands = take_commands();
+    return fell_back;
+  }
+  if (!(next == settings_)) mark_settings_changed();
+  settings_ = std::move(next);
+  check_switching_phases();
+  regulate(false, now);
+  expire_timers(now);
+  commands = take_commands();
+  return fell_back;
+}
+
 // ---------------------------------------------------------------------------
 // Status
 

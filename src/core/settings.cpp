@@ -159,6 +159,25 @@ std::optional<SettingError> validate_settings(const Settings& s) {
   return std::nullopt;
 }
 
+Settings with_installer_values(const Settings& current, const Settings& installer) {
+  Settings s = current;
+  s.cable = installer.cable;
+  s.max_current = installer.max_current;
+  s.max_mains = installer.max_mains;
+  s.max_circuit = installer.max_circuit;
+  s.max_temp_c = installer.max_temp_c;
+  s.rcm_enabled = installer.rcm_enabled;
+  s.lock = installer.lock;
+  s.external_switch = installer.external_switch;
+  s.has_mains_meter = installer.has_mains_meter;
+  s.has_ev_meter = installer.has_ev_meter;
+  s.has_circuit_meter = installer.has_circuit_meter;
+  s.mains_meter_timeout = installer.mains_meter_timeout;
+  s.ev_meter_timeout = installer.ev_meter_timeout;
+  s.circuit_meter_timeout = installer.circuit_meter_timeout;
+  return s;
+}
+
 Amps effective_max_sum_mains(const Settings& s, LocalTime local_now) {
   switch (s.capacity_mode) {
     case CapacityMode::Disabled: return Amps{0};

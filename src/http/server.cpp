@@ -70,14 +70,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   asio::io_context& io;
   Handler handler;
   ServerLimits limits;
-  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::string> addresses;  // as given, for a reload
   std::size_t connections = 0;
   std::map<asio::ip::address, std::size_t> per_client;
   bool stopped = false;
 
   Impl(asio::io_context& i, Handler h, ServerLimits l) : io(i), handler(std::move(h)), limits(l) {}
 
-  void accept(tcp::acceptor& acceptor);
+  void accept(std::shared_ptr<tcp::acceptor> acceptor);
 };
 
 namespace {
@@ -256,14 +257,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-void HttpServer::Impl::accept(tcp::acceptor& acceptor) {
-  acceptor.async_accept([self = shared_from_this(), &acceptor](beast::error_code ec, tcp::socket socket) {
-    if (self->stopped) return;
+void HttpServer::Impl::accept(std::shared_ptr<tcp::acceptor> acceptor) {
+  acceptor->async_accept([self = shared_from_this(), acceptor](beast::error_code ec, tcp::socket socket) {
+    // Stopped, or closed by a reload.
+    if (self->stopped || ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (ec) {
       // Out of descriptors or similar: try again shortly rather than spin.
       auto timer = std::make_shared<asio::steady_timer>(self->io, std::chrono::milliseconds(100));
-      timer->async_wait([self, timer, &acceptor](beast::error_code) {
-        if (!self->stopped) self->accept(acceptor);
+      timer->async_wait([self, timer, acceptor](beast::error_code) {
+        if (!self->stopped && acceptor->is_open()) self->accept(acceptor);
       });
       return;
     }
@@ -290,7 +292,7 @@ std::optional<std::string> HttpServer::listen(const std::string& address_port) {
   std::string error;
   const auto endpoint = parse_endpoint(address_port, error);
   if (!endpoint) return address_port + ": " + error;
-  auto acceptor = std::make_unique<tcp::acceptor>(impl_->io);
+  auto acceptor = std::make_shared<tcp::acceptor>(impl_->io);
   beast::error_code ec;
   acceptor->open(endpoint->protocol(), ec);
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
@@ -298,10 +300,39 @@ std::optional<std::string> HttpServer::listen(const std::string& address_port) {
   if (!ec) acceptor->bind(*endpoint, ec);
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return "cannot listen on " + address_port + ": " + ec.message();
-  impl_->accept(*acceptor);
+  impl_->accept(acceptor);
   impl_->acceptors.push_back(std::move(acceptor));
+  impl_->addresses.push_back(address_port);
   return std::nullopt;
 }
+
+std::optional<std::string> HttpServer::relisten(const std::vector<std::string>& addresses) {
+  std::vector<std::string> before;
+  for (const auto& a : impl_->addresses) before.push_back(a);
+  if (before == addresses) return std::nullopt;
+  // The old listeners go first: the same port cannot be bound twice.
+  for (auto& a : impl_->acceptors) {
+    beast::error_code ignored;
+    a->close(ignored);
+  }
+  impl_->acceptors.clear();
+  impl_->addresses.clear();
+  for (const auto& a : addresses) {
+    if (auto e = listen(a)) {
+      for (auto& acc : impl_->acceptors) {
+        beast::error_code ignored;
+        acc->close(ignored);
+      }
+      impl_->acceptors.clear();
+      impl_->addresses.clear();
+      for (const auto& old : before) (void)listen(old);
+      return e;
+    }
+  }
+  return std::nullopt;
+}
+
+void HttpServer::set_max_connections_per_client(std::size_t n) { impl_->limits.max_connections_per_client = n; }
 
 std::vector<std::string> HttpServer::local_endpoints() const {
   std::vector<std::string> out;

@@ -1,6 +1,8 @@
 """The real evsed binary: start-up, readiness, SIGTERM, settings file, config errors."""
 
 import json
+import tempfile
+import time
 import os
 import signal
 import subprocess
@@ -8,7 +10,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from evsed_harness import wait_until, BINARY, Evsed, read_json  # noqa: E402
+from evsed_harness import wait_until, BINARY, Evsed, Http, read_json  # noqa: E402
 
 DEFAULT_RUNTIME = {
     "access": 1,
@@ -110,7 +112,9 @@ class ConfigTest(unittest.TestCase):
             rc = evsed.wait_exit()
             self.assertEqual(rc, 78, "EX_CONFIG: systemd does not restart on it")
             errors = [line for line in evsed.log if "error" in line]
-            self.assertEqual(len(errors), 1, evsed.log)
+            # One line per problem, then what to run to check a fix (issue 13).
+            self.assertEqual(len(errors), 2, evsed.log)
+            self.assertIn("evsed --check-config", errors[1])
             for text in expected:
                 self.assertIn(text, errors[0])
 
@@ -137,6 +141,37 @@ class ConfigTest(unittest.TestCase):
             evsed.wait_ready()
             self.assertEqual(evsed.stop()[0], 0)
             self.assertTrue(any("mains meter API" in line for line in evsed.log), evsed.log)
+
+    def test_a_start_logs_no_spurious_switch_change(self):
+        # Issue 13: "external switch open" at every start, with no switch changing at all.
+        with Evsed() as evsed:
+            evsed.wait_ready()
+            time.sleep(0.5)  # past the inputs' first debounced reading
+            self.assertFalse(any("external switch" in line for line in evsed.log), evsed.log)
+
+    def test_check_config(self):
+        with tempfile.TemporaryDirectory(prefix="evsed-check-") as tmp:
+            main = os.path.join(tmp, "evsed.toml")
+            with open(main, "w") as f:
+                f.write("[evse]\ncurrent_max = 16\n")
+            os.makedirs(main + ".d")
+            with open(os.path.join(main + ".d", "50-local.toml"), "w") as f:
+                f.write("[evse]\ncurrent_max = 99\n[modbus]\nbaud = 7\n")
+            r = subprocess.run([BINARY, "--check-config", "--config", main, "--state-dir", tmp], capture_output=True,
+                               text=True, timeout=10)
+            self.assertEqual(r.returncode, 78, r.stdout)
+            self.assertIn("50-local.toml: line 2: evse.current_max = 99", r.stdout, "every problem, with its file")
+            self.assertIn("50-local.toml: line 4: modbus.baud = 7", r.stdout)
+            with open(os.path.join(main + ".d", "50-local.toml"), "w") as f:
+                f.write("[evse]\ncurrent_max = 20\n")
+            r = subprocess.run([BINARY, "--check-config", "--config", main, "--state-dir", tmp], capture_output=True,
+                               text=True, timeout=10)
+            self.assertEqual(r.returncode, 0, r.stdout)
+            self.assertIn("50-local.toml", r.stdout)
+            # The drop-in's value is in force.
+            with Evsed("--config", main, state_dir=os.path.join(tmp, "state")) as evsed:
+                evsed.wait_ready()
+                self.assertEqual(Http(evsed.port).settings()["settings"]["current_max"], 20)
 
     def test_simulate_without_mains_meter_uses_the_simulated_site(self):
         with Evsed(config_text="[evse]\ncurrent_max = 20\n") as evsed:

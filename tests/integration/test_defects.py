@@ -283,6 +283,32 @@ class MqttCredentialsTest(unittest.TestCase):
             first.close()
             other.close()
 
+    def test_the_password_can_come_from_a_file_of_its_own(self):
+        broker = FakeBroker()
+        with tempfile.TemporaryDirectory(prefix="evsed-pwfile-") as tmp:
+            secret = os.path.join(tmp, "mqtt-password")
+            with open(secret, "w") as f:
+                f.write("from-the-file\n")
+            evsed = Evsed(config_text=API_CONFIG + f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\n'
+                                                   f'username = "u"\npassword_file = "{secret}"\n')
+            try:
+                evsed.wait_ready()
+                self.assertTrue(wait_until(lambda: broker.connects, 10))
+                self.assertEqual(broker.connects[0]["password"], "from-the-file")
+                self.assertFalse(any("from-the-file" in line for line in evsed.log))
+            finally:
+                evsed.close()
+                broker.close()
+            # Both at once is refused; so is a file that is not there.
+            cfg = os.path.join(tmp, "evsed.toml")
+            for extra in (f'password = "x"\npassword_file = "{secret}"\n', 'password_file = "/nonexistent"\n'):
+                with open(cfg, "w") as f:
+                    f.write("[mqtt]\n" + extra)
+                r = subprocess.run([BINARY, "--check-config", "--config", cfg, "--state-dir", tmp],
+                                   capture_output=True, text=True, timeout=10)
+                self.assertEqual(r.returncode, EX_CONFIG, r.stdout)
+                self.assertIn("password_file", r.stdout)
+
     def test_tls_is_not_turned_off_by_omission(self):
         evsed = Evsed(config_text=API_CONFIG)
         try:

@@ -38,6 +38,9 @@ class ChargePoint {
   void feed(const core::Event& event, core::TimePoint now);
   core::PatchResult apply(const core::SettingsPatch& patch, core::TimePoint now);
 
+  // A reloaded configuration's installer values (the session goes on); what fell back.
+  std::vector<std::string> reconfigure(const core::Settings& installer, bool sim_mains_meter, core::TimePoint now);
+
   // SIGTERM: contactors open, pilot steady +12 V; returns the board's verdict.
   hw::HwResult shutdown(core::TimePoint now);
 

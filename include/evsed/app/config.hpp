@@ -22,6 +22,7 @@ enum class BoardKind : std::uint8_t { Sim, Gpio };
 struct MeterConfig {
   meters::MeterType type = meters::MeterType::Disabled;
   int address = 0;
+  friend bool operator==(const MeterConfig&, const MeterConfig&) = default;
 };
 
 struct ModbusConfig {
@@ -33,6 +34,7 @@ struct ModbusConfig {
   int turnaround_ms = 10;
   int poll_interval_ms = 2000;
   bool rs485 = false;
+  friend bool operator==(const ModbusConfig&, const ModbusConfig&) = default;
 };
 
 struct Config {
@@ -52,6 +54,7 @@ struct Config {
   station::MqttSettings mqtt;
   bool mqtt_discovery = true;  // Home Assistant discovery messages
   std::string mqtt_ca_file;    // PEM CA for TLS; empty: the system's
+  std::string mqtt_password_file;  // where the password came from, if from a file
 };
 
 // Exit status for a configuration that cannot be used (sysexits EX_CONFIG):
@@ -62,7 +65,22 @@ inline constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
 
 // Parses TOML text; `source` names the file in error messages.
 std::variant<Config, std::string> parse_config(const std::string& text, const std::string& source);
+// The main file and its drop-ins (<path>.d/*.toml, merged in name order: a
+// later file's key replaces an earlier one's). Every problem is listed, each
+// naming its file, line and key.
+struct ConfigResult {
+  std::optional<Config> config;  // set when there is no problem
+  std::vector<std::string> problems;
+  std::vector<std::string> files;  // what was read, in order
+  [[nodiscard]] std::string message() const;  // the problems, one per line
+};
+ConfigResult load_config_files(const std::string& path);
+std::vector<std::string> drop_in_files(const std::string& path, std::vector<std::string>& problems);
 std::variant<Config, std::string> load_config(const std::string& path);
+struct Options;
+// What the command line asks for: the named file (which must exist), or the
+// default one (built-in defaults when it is missing), with --simulate applied.
+ConfigResult configuration_for(const Options& options);
 // Only the [board] section (the rest of the file is not checked): what
 // `--safe-state` needs to reach the hardware when another section is wrong.
 std::variant<Config, std::string> load_board_config(const std::string& path);
@@ -77,6 +95,9 @@ void apply_meters(Config& c);
 // "ADDR:PORT" / "[v6]:PORT", or several separated by commas: checks the form;
 // the HTTP server resolves them.
 std::optional<std::string> check_listen_address(const std::string& s);
+
+// "section.key" for every key the configuration takes (docs are checked against it).
+std::vector<std::string> config_keys();
 
 // SmartEVSE-style serial number from /etc/machine-id (6 digits), or 1 if unreadable.
 std::uint32_t serial_from_machine_id(const std::string& path = "/etc/machine-id");

@@ -70,6 +70,9 @@ class LiveStation final : public station::Station {
   void set_pilot_lag(std::int64_t ms);
   // Who restarts evsed (the daemon's delayed exit).
   void on_restart(std::function<void()> f) { restart_ = std::move(f); }
+  // A reloaded configuration: limits, meters, MQTT; the session goes on.
+  // Returns the run-time values that fell back to the configuration's.
+  std::vector<std::string> reconfigure(StationConfig config, const core::Settings& installer, bool sim_mains_meter);
   // Shutdown: the settings in force reach the disk before the process ends.
   void save_before_exit();
 
@@ -127,6 +130,7 @@ class LiveStation final : public station::Station {
   bool erased_ = false;
 
   station::MqttSettings mqtt_;
+  bool mqtt_set_at_run_time_ = false;  // mqtt.json in the state dir wins over the configuration
   std::deque<PendingMqtt> mqtt_pending_;
   bool mqtt_in_flight_ = false;
 

@@ -15,6 +15,8 @@ struct Options {
   std::string state_dir = "/var/lib/evsed";
   std::string log_level = "info";
   bool safe_state = false;
+  bool check_config = false;
+  bool urls = false;
   bool help = false;
   bool version = false;
 };

@@ -25,7 +25,8 @@ class SettingsStore {
   };
 
   // Run-time values from the file applied over `base` (the configuration).
-  [[nodiscard]] Loaded load(const core::Settings& base) const;
+  // With `set_aside` false (checking only), a bad file is reported but not moved.
+  [[nodiscard]] Loaded load(const core::Settings& base, bool set_aside = true) const;
 
   [[nodiscard]] const std::string& path() const { return path_; }
 

@@ -61,6 +61,10 @@ class Controller {
 
   Commands handle(const Event& event, TimePoint now);
   PatchResult apply(const SettingsPatch& patch, TimePoint now);
+  // A reloaded configuration: its installer values, the run-time ones kept.
+  // A run-time value the new limits make invalid (current_min above a lower
+  // current_max) falls back to the configuration's; returns what fell back.
+  std::vector<std::string> reconfigure(const Settings& installer, TimePoint now, Commands& commands);
 
   [[nodiscard]] Status status(TimePoint now) const;
   [[nodiscard]] const Settings& settings() const { return settings_; }

@@ -144,6 +144,10 @@ std::optional<SettingError> check_range(const IntRange& r, long long value, bool
 // Override current: 0 (none) or current_min..current_max, in deci-amps.
 std::optional<SettingError> check_override_current(const Settings& s, DeciAmps value);
 
+// The installer's values of `installer` (the configuration) with the run-time
+// values of `current`: what a configuration reload puts in force.
+Settings with_installer_values(const Settings& current, const Settings& installer);
+
 // Maximum summed mains current for the capacity tariff right now (0 = no limit).
 // Fixed: the setting; Interval: the entry in force at this minute of the local
 // day, (P - 100 W) / 230 V.

@@ -41,6 +41,7 @@ class RestApi {
   RestApi(station::Station& station, RestOptions options);
 
   void add_route(std::string path, Route route) { routes_[std::move(path)] = std::move(route); }
+  void set_options(RestOptions options) { options_ = std::move(options); }
   void handle(const HttpRequest& request, Respond respond);
 
  private:

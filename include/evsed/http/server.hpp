@@ -42,6 +42,10 @@ class HttpServer {
 
   // "ADDR:PORT" or "[V6ADDR]:PORT"; "[::]" also takes IPv4. Empty on success.
   std::optional<std::string> listen(const std::string& address_port);
+  // Listens on these instead (a reload): open connections go on; on a failure
+  // the addresses in force before are taken again and the reason returned.
+  std::optional<std::string> relisten(const std::vector<std::string>& addresses);
+  void set_max_connections_per_client(std::size_t n);
   // Bound addresses, e.g. to learn the port after listening on port 0.
   [[nodiscard]] std::vector<std::string> local_endpoints() const;
   [[nodiscard]] std::size_t open_connections() const;

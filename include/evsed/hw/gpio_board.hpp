@@ -36,6 +36,7 @@ struct GpioBoardConfig {
   std::optional<LineSpec> rcm;
   std::optional<LineSpec> external_switch;  // active = contacts closed
   std::optional<LineSpec> led;
+  friend bool operator==(const GpioBoardConfig&, const GpioBoardConfig&) = default;
 };
 
 class GpioBoard {

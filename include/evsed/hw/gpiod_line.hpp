@@ -21,6 +21,7 @@ struct LineSpec {
   int offset = -1;
   bool active_low = false;
   [[nodiscard]] std::string describe() const;
+  friend bool operator==(const LineSpec&, const LineSpec&) = default;
 };
 
 // "GPIO17", "gpiochip0:17", "!gpiochip1:5"; empty: not wired.

@@ -23,6 +23,7 @@ struct IioAdcConfig {
   double offset = -13.6;
   int samples_per_window = 20;  // sysfs mode: reads per 10 ms window
   int sampling_frequency = 0;   // > 0: buffered mode at this many samples per second
+  friend bool operator==(const IioAdcConfig&, const IioAdcConfig&) = default;
 };
 
 // "be:u12/16>>4" and the like (IIO scan element type).

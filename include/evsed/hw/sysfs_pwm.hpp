@@ -17,6 +17,7 @@ struct SysfsPwmConfig {
   int channel = 0;
   bool inverted = false;  // the driver stage inverts: ask the kernel for "inversed" polarity
   std::chrono::milliseconds export_wait{1000};  // udev may need a moment for the new directory
+  friend bool operator==(const SysfsPwmConfig&, const SysfsPwmConfig&) = default;
 };
 
 class SysfsPwm final : public PilotPwm {

@@ -75,6 +75,7 @@ struct CustomMeter {
   int power_div = 0;
   std::uint16_t energy_reg = 0;
   int energy_div = 0;
+  friend bool operator==(const CustomMeter&, const CustomMeter&) = default;
 };
 MeterProfile custom_profile(const CustomMeter& c);
 
