@@ -173,6 +173,29 @@ class ConfigTest(unittest.TestCase):
                 evsed.wait_ready()
                 self.assertEqual(Http(evsed.port).settings()["settings"]["current_max"], 20)
 
+    def test_sighup_reloads_and_refuses_a_broken_configuration(self):
+        with tempfile.TemporaryDirectory(prefix="evsed-reload-") as tmp:
+            main = os.path.join(tmp, "evsed.toml")
+            with open(main, "w") as f:
+                f.write("[evse]\ncurrent_max = 16\n")
+            with Evsed("--config", main, state_dir=os.path.join(tmp, "state")) as evsed:
+                evsed.wait_ready()
+                http = Http(evsed.port)
+                http.post("/simulator?ev=C")
+                self.assertTrue(wait_until(lambda: http.settings()["evse"]["state_id"] == 2, 10))
+                with open(main, "w") as f:
+                    f.write("[evse]\ncurrent_max = 20\n")
+                evsed.proc.send_signal(signal.SIGHUP)
+                self.assertTrue(wait_until(lambda: http.settings()["settings"]["current_max"] == 20, 5))
+                self.assertEqual(http.settings()["evse"]["state_id"], 2, "the session went on")
+                with open(main, "w") as f:
+                    f.write("[evse]\ncurrent_max = 200\n")
+                evsed.proc.send_signal(signal.SIGHUP)
+                self.assertTrue(evsed.wait_log("reload refused", 5), evsed.log)
+                self.assertTrue(any("evse.current_max = 200" in line for line in evsed.log))
+                self.assertEqual(http.settings()["settings"]["current_max"], 20)
+                self.assertIsNone(evsed.proc.poll())
+
     def test_simulate_without_mains_meter_uses_the_simulated_site(self):
         with Evsed(config_text="[evse]\ncurrent_max = 20\n") as evsed:
             evsed.wait_ready()

@@ -125,5 +125,34 @@ TEST(SettingsPatch, AcceptedValuesAreAppliedAndMarkedForSaving) {
   EXPECT_EQ(s.enable_c2, EnableC2::Auto);
 }
 
+TEST(Reconfigure, InstallerValuesChangeRunTimeValuesStay) {
+  Settings s = rig_defaults();
+  s.has_mains_meter = true;
+  ControllerRig rig(s);
+  SettingsPatch p;
+  p.set(Field::Mode, ModeChoice::Smart);
+  p.set(Field::CurrentMin, 12);
+  p.set(Field::SolarStopTime, 7);
+  rig.apply(p);
+  Settings installer = s;
+  installer.max_current = Amps{20};
+  Commands c;
+  EXPECT_TRUE(rig.c.reconfigure(installer, rig.now, c).empty());
+  EXPECT_EQ(rig.c.settings().max_current.value(), 20);
+  EXPECT_EQ(rig.c.settings().mode, ChargeMode::Smart) << "run-time values are kept";
+  EXPECT_EQ(rig.c.settings().min_current.value(), 12);
+  EXPECT_EQ(rig.c.settings().solar_stop_time, Minutes{7});
+  EXPECT_TRUE(c.settings_changed);
+  // A lower current_max than the run-time current_min: it falls back, and says so.
+  installer.max_current = Amps{10};
+  installer.has_mains_meter = false;
+  const auto fell_back = rig.c.reconfigure(installer, rig.now, c);
+  ASSERT_EQ(fell_back.size(), 2u);
+  EXPECT_NE(fell_back[0].find("current_min"), std::string::npos);
+  EXPECT_EQ(rig.c.settings().min_current, installer.min_current);
+  EXPECT_EQ(rig.c.settings().mode, ChargeMode::Normal) << "no Smart without a mains meter";
+  EXPECT_FALSE(validate_settings(rig.c.settings()));
+}
+
 }  // namespace
 }  // namespace evsed::core
