@@ -84,6 +84,7 @@ void ChargePoint::housekeeping(core::TimePoint now, core::LocalTime local_now) {
 
 void ChargePoint::control_cycle(core::TimePoint now) {
   if (world_ && sim_mains_meter_) feed(world_->mains_reading(now), now);
+  if (world_ && sim_ev_meter_) feed(world_->ev_reading(now), now);
   execute(controller_.handle(core::ControlCycle{}, now), now);
 }
 

@@ -28,11 +28,13 @@ using namespace std::string_literals;
 // config_keys() hands them to the tests that keep the docs in step.
 constexpr std::array<std::string_view, 3> kMeterKeys{"type", "address", "timeout"};
 constexpr std::array<std::string_view, 23> kBoardKeys{"kind", "sysfs_root", "dev_root", "pwm_chip", "pwm_channel", "pwm_inverted", "adc_device", "adc_channel", "adc_sampling_frequency", "adc_samples_per_window", "pilot_gain", "pilot_offset", "proximity_channel", "thermal_zone", "contactor1", "contactor2", "pilot_disconnect", "lock_a", "lock_b", "lock_feedback", "rcm", "switch", "led"};
-constexpr std::array<std::string_view, 10> kTopKeys{"serial", "http", "board", "evse", "mains_meter", "ev_meter", "circuit_meter", "custom_meter", "modbus", "mqtt"};
+constexpr std::array<std::string_view, 12> kTopKeys{"serial", "http", "board", "evse", "mains_meter", "ev_meter", "circuit_meter", "custom_meter", "modbus", "mqtt", "sessions", "simulator"};
 constexpr std::array<std::string_view, 3> kHttpKeys{"listen", "allowed_hosts", "max_connections_per_client"};
 constexpr std::array<std::string_view, 10> kEvseKeys{"config", "current_min", "current_max", "current_main", "current_max_circuit", "enable_C2", "max_temp", "rcmon", "lock", "switch"};
 constexpr std::array<std::string_view, 9> kCustomMeterKeys{"byte_order", "data_type", "function", "current_register", "current_divisor", "power_register", "power_divisor", "energy_register", "energy_divisor"};
 constexpr std::array<std::string_view, 8> kModbusKeys{"port", "baud", "parity", "stop_bits", "response_timeout_ms", "turnaround_ms", "poll_interval_ms", "rs485"};
+constexpr std::array<std::string_view, 5> kSessionsKeys{"enabled", "database", "update_interval", "keep_days", "keep_count"};
+constexpr std::array<std::string_view, 1> kSimulatorKeys{"car"};
 constexpr std::array<std::string_view, 9> kMqttKeys{"host", "port", "topic_prefix", "username", "password", "password_file", "tls", "ca_file", "discovery"};
 
 // Thrown inside this file only; parse_config turns it into the error value.
@@ -242,8 +244,8 @@ void read_meter(const toml::table& root, std::string_view name, core::MeterRole 
   if (meter.type == meters::MeterType::SolarEdge && role == core::MeterRole::Ev) {
     s.fail(*t->get("type"), s.path("type") + " = \"SolarEdge\" measures the grid or PV, not a charger");
   }
-  if (meter.type == meters::MeterType::Sim && role != core::MeterRole::Mains) {
-    s.fail(*t->get("type"), s.path("type") + " = \"Sim\" is the simulated site's mains meter only");
+  if (meter.type == meters::MeterType::Sim && role == core::MeterRole::Circuit) {
+    s.fail(*t->get("type"), s.path("type") + " = \"Sim\" is the simulated site's mains meter or the simulated car's EV meter");
   }
   s.integer("address", address_range, meter.address);
   int seconds = static_cast<int>(timeout.count());
@@ -338,6 +340,34 @@ Config parse_root(const toml::table& root, Problems& problems) {
     return std::nullopt;
   });
   http.integer("max_connections_per_client", {"max_connections_per_client", 1, 10000}, c.max_connections_per_client);
+  });
+
+  problems.section([&] {
+  Section sessions(subtable(root, "sessions"), "sessions", kSessionsKeys);
+  sessions.boolean("enabled", c.sessions.enabled);
+  if (auto db = sessions.string("database")) {
+    if (db->empty() || db->front() != '/' || core::has_control(*db)) {
+      sessions.fail(*sessions.node_of("database"),
+                    "sessions.database = \"" + core::shown(*db) + "\" is not allowed (allowed: an absolute file path)");
+    }
+    c.sessions.database = *db;
+  }
+  sessions.integer("update_interval", {"update_interval", 1, 60}, c.sessions.update_interval_s);
+  sessions.integer("keep_days", {"keep_days", 0, 36500}, c.sessions.keep_days);
+  sessions.integer("keep_count", {"keep_count", 0, 10'000'000}, c.sessions.keep_count);
+  });
+
+  problems.section([&] {
+  Section sim(subtable(root, "simulator"), "simulator", kSimulatorKeys);
+  sim.choice(
+      "car", c.simulated_car,
+      [](std::string_view n) -> std::optional<SimulatedCar> {
+        if (n == "unplugged") return SimulatedCar::Unplugged;
+        if (n == "connected") return SimulatedCar::Connected;
+        if (n == "charging") return SimulatedCar::Charging;
+        return std::nullopt;
+      },
+      "\"unplugged\", \"connected\", \"charging\"");
   });
 
   problems.section([&] { parse_board(root, c); });
@@ -690,7 +720,8 @@ std::optional<std::string> check_listen_address(const std::string& list) {
 std::vector<std::string> config_keys() {
   std::vector<std::string> out;
   for (auto k : kTopKeys) {
-    if (k != "http" && k != "board" && k != "evse" && !k.ends_with("meter") && k != "modbus" && k != "mqtt") {
+    if (k != "http" && k != "board" && k != "evse" && !k.ends_with("meter") && k != "modbus" && k != "mqtt" &&
+        k != "sessions" && k != "simulator") {
       out.emplace_back(k);
     }
   }
@@ -704,6 +735,8 @@ std::vector<std::string> config_keys() {
   add("custom_meter", kCustomMeterKeys);
   add("modbus", kModbusKeys);
   add("mqtt", kMqttKeys);
+  add("sessions", kSessionsKeys);
+  add("simulator", kSimulatorKeys);
   return out;
 }
 

@@ -29,6 +29,7 @@
 #include "evsed/meters/poller.hpp"
 #include "evsed/meters/profile.hpp"
 #include "evsed/mqtt/bridge.hpp"
+#include "evsed/sessions/session_log.hpp"
 #include "evsed/sim/world.hpp"
 #include "evsed/version.hpp"
 
@@ -151,6 +152,14 @@ class Daemon {
     station_.emplace(station_config(setup_), *cp_, writer_, clock_, setup_.log, started, on_disk);
     station_->on_restart([this] { restart(); });
     station_->set_network(read_network());
+    if (world) {
+      cp_->simulate_ev_meter(setup_.config.ev_meter.type == meters::MeterType::Sim);
+      if (setup_.config.simulated_car != SimulatedCar::Unplugged) {
+        world_.car().set_charge_wanted(setup_.config.simulated_car == SimulatedCar::Charging);
+        world_.car().plug_in();
+      }
+    }
+    start_session_log();
 
     api_.emplace(*station_, rest_options(setup_.config));
     const bool simulate = setup_.options.simulate;
@@ -284,6 +293,29 @@ class Daemon {
     sd_notify(0, "READY=1\nSTATUS=charge point running");
   }
 
+  void start_session_log() {
+    const SessionsConfig& c = setup_.config.sessions;
+    if (!c.enabled) {
+      log_.info("sessions: the session log is disabled ([sessions] enabled = false)");
+      return;
+    }
+    sessions::SessionLogConfig sc;
+    sc.path = c.database.empty() ? setup_.options.state_dir + "/sessions.db" : c.database;
+    sc.update_interval = core::Seconds{c.update_interval_s};
+    sc.keep_days = c.keep_days;
+    sc.keep_count = c.keep_count;
+    sessions_.emplace(
+        std::move(sc), *station_, [this](std::function<void()> f) { asio::post(io_, std::move(f)); },
+        [this] {
+          const std::int64_t epoch = clock_.epoch_now();
+          const auto local = clock_.local_of(epoch).time_since_epoch().count();
+          return sessions::Instant{clock_.steady(), epoch, static_cast<std::int32_t>(local - epoch)};
+        },
+        setup_.log);
+    station_->attach_history(&*sessions_);
+    sessions_->start();
+  }
+
   std::string default_listen() const { return setup_.options.simulate ? "127.0.0.1:8080" : "0.0.0.0:80"; }
 
   static http::RestOptions rest_options(const Config& c) {
@@ -345,6 +377,7 @@ class Daemon {
     }
     station_->set_pilot_lag(pilot_.max_lag().count());
     station_->housekeeping(now);
+    if (sessions_) sessions_->tick();
     const auto last = cp_->last_pilot_sample();
     if (watchdog_ && last && now - *last < kPilotFreshFor) sd_notify(0, "WATCHDOG=1");
   }
@@ -389,6 +422,7 @@ class Daemon {
     stop_signals_.cancel();
     other_signals_.cancel();
     station_->save_before_exit();
+    if (sessions_) sessions_->stop();
     bridge_->stop();
     io_.stop();
   }
@@ -404,6 +438,7 @@ class Daemon {
   std::optional<hw::Board> board_;
   std::optional<ChargePoint> cp_;
   std::optional<LiveStation> station_;
+  std::optional<sessions::SessionLog> sessions_;
   std::optional<http::RestApi> api_;
   std::optional<http::HttpServer> server_;
   std::optional<mqtt::Bridge> bridge_;

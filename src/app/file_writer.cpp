@@ -76,50 +76,22 @@ std::optional<std::string> remove_file_durably(const std::string& path) {
   return std::nullopt;
 }
 
-FileWriter::FileWriter(Post post) : post_(std::move(post)), thread_([this](std::stop_token st) { run(st); }) {}
+FileWriter::FileWriter(Post post) : post_(std::move(post)) {}
 
-FileWriter::~FileWriter() {
-  drain();
-  thread_.request_stop();
-  wake_.notify_all();
-}
+FileWriter::~FileWriter() { thread_.drain(); }
 
 void FileWriter::submit(std::vector<FileOp> ops, Done done) {
-  {
-    std::lock_guard lock(mutex_);
-    jobs_.push_back({std::move(ops), std::move(done)});
-  }
-  wake_.notify_one();
-}
-
-void FileWriter::drain() {
-  std::unique_lock lock(mutex_);
-  idle_.wait(lock, [this] { return jobs_.empty() && !busy_; });
-}
-
-void FileWriter::run(std::stop_token stop) {
-  while (true) {
-    Job job;
-    {
-      std::unique_lock lock(mutex_);
-      if (!wake_.wait(lock, stop, [this] { return !jobs_.empty(); })) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-      busy_ = true;
-    }
+  thread_.submit([this, ops = std::move(ops), done = std::move(done)]() mutable {
     std::optional<std::string> error;
-    for (const auto& op : job.ops) {
+    for (const auto& op : ops) {
       error = op.kind == FileOp::Kind::Write ? write_file_atomically(op.path, op.content, op.secrecy)
                                              : remove_file_durably(op.path);
       if (error) break;
     }
-    if (job.done) post_([done = std::move(job.done), error = std::move(error)] { done(error); });
-    {
-      std::lock_guard lock(mutex_);
-      busy_ = false;
-    }
-    idle_.notify_all();
-  }
+    if (done) post_([done = std::move(done), error = std::move(error)] { done(error); });
+  });
 }
+
+void FileWriter::drain() { thread_.drain(); }
 
 }  // namespace evsed::app

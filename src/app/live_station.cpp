@@ -141,18 +141,18 @@ void LiveStation::refresh(core::TimePoint now) {
   snapshot_ = std::move(next);
   device_dirty_ = false;
   if (before) raise_differences(*before, *snapshot_);
-  feed_.raise({ChangeKind::Status, snapshot_->version, std::nullopt, std::nullopt});
+  feed_.raise({ChangeKind::Status, snapshot_->version, std::nullopt, std::nullopt, nullptr});
 }
 
 void LiveStation::raise_differences(const station::Snapshot& before, const station::Snapshot& after) {
   const auto v = after.version;
   const auto& a = before.status;
   const auto& b = after.status;
-  if (!a.car_connected && b.car_connected) feed_.raise({ChangeKind::SessionStarted, v, std::nullopt, std::nullopt});
-  if (a.car_connected && !b.car_connected) feed_.raise({ChangeKind::SessionEnded, v, std::nullopt, std::nullopt});
+  if (!a.car_connected && b.car_connected) feed_.raise({ChangeKind::SessionStarted, v, std::nullopt, std::nullopt, nullptr});
+  if (a.car_connected && !b.car_connected) feed_.raise({ChangeKind::SessionEnded, v, std::nullopt, std::nullopt, nullptr});
   for (auto f : core::kAllErrorFlags) {
-    if (!a.errors.has(f) && b.errors.has(f)) feed_.raise({ChangeKind::ErrorRaised, v, f, std::nullopt});
-    if (a.errors.has(f) && !b.errors.has(f)) feed_.raise({ChangeKind::ErrorCleared, v, f, std::nullopt});
+    if (!a.errors.has(f) && b.errors.has(f)) feed_.raise({ChangeKind::ErrorRaised, v, f, std::nullopt, nullptr});
+    if (a.errors.has(f) && !b.errors.has(f)) feed_.raise({ChangeKind::ErrorCleared, v, f, std::nullopt, nullptr});
   }
   const std::tuple<core::MeterRole, const core::MeterStatus&, const core::MeterStatus&, core::Seconds> meters[] = {
       {core::MeterRole::Mains, a.mains, b.mains, b.settings.mains_meter_timeout},
@@ -161,8 +161,8 @@ void LiveStation::raise_differences(const station::Snapshot& before, const stati
   for (const auto& [role, old_m, new_m, timeout] : meters) {
     const bool was = stale(old_m, timeout);
     const bool is = stale(new_m, timeout);
-    if (!was && is) feed_.raise({ChangeKind::MeterStale, v, std::nullopt, role});
-    if (was && !is) feed_.raise({ChangeKind::MeterFresh, v, std::nullopt, role});
+    if (!was && is) feed_.raise({ChangeKind::MeterStale, v, std::nullopt, role, nullptr});
+    if (was && !is) feed_.raise({ChangeKind::MeterFresh, v, std::nullopt, role, nullptr});
   }
 }
 
@@ -343,7 +343,7 @@ void LiveStation::apply_batch(std::vector<PendingChange>& batch) {
     if (p.done) p.done(std::move(o));
   }
   applying_ = false;
-  if (persisted_change && snapshot_) feed_.raise({ChangeKind::Settings, snapshot_->version, std::nullopt, std::nullopt});
+  if (persisted_change && snapshot_) feed_.raise({ChangeKind::Settings, snapshot_->version, std::nullopt, std::nullopt, nullptr});
   persist_if_needed(false);  // what changed meanwhile (the schedule, the switch)
 }
 
@@ -366,7 +366,7 @@ void LiveStation::persist_if_needed(bool retry_failed) {
                      if (persist_error_) log_->info("settings saved again");
                      persist_error_.reset();
                      last_saved_ = current;
-                     if (snapshot_) feed_.raise({ChangeKind::Settings, snapshot_->version, std::nullopt, std::nullopt});
+                     if (snapshot_) feed_.raise({ChangeKind::Settings, snapshot_->version, std::nullopt, std::nullopt, nullptr});
                    }
                    run_pending_changes();
                    if (!error) persist_if_needed(false);
@@ -399,7 +399,7 @@ std::vector<std::string> LiveStation::reconfigure(StationConfig config, const co
   auto fell_back = cp_.reconfigure(installer, sim_mains_meter, t);
   refresh(t);
   if (mqtt_changed || discovery_changed) {
-    feed_.raise({ChangeKind::MqttSettings, snapshot_->version, std::nullopt, std::nullopt});
+    feed_.raise({ChangeKind::MqttSettings, snapshot_->version, std::nullopt, std::nullopt, nullptr});
   }
   persist_if_needed(false);
   finish();
@@ -502,6 +502,12 @@ void LiveStation::update_mqtt_view() {
   }
 }
 
+void LiveStation::report_session(std::shared_ptr<const station::SessionRecord> closed) {
+  if (!closed || !snapshot_) return;
+  feed_.raise({ChangeKind::SessionRecorded, snapshot_->version, std::nullopt, std::nullopt, std::move(closed)});
+  finish();
+}
+
 void LiveStation::report_mqtt_connected(bool connected) {
   if (device_.mqtt.connected == connected) return;
   device_.mqtt.connected = connected;
@@ -576,7 +582,7 @@ void LiveStation::mqtt_saved(PendingMqtt& p, const station::MqttChangePlan& plan
   if (plan.tls_turned_off) log_->warn("MQTT TLS turned off by request for broker {}", core::shown(mqtt_.host));
   const core::TimePoint t = now();
   refresh(t);
-  feed_.raise({ChangeKind::MqttSettings, snapshot_->version, std::nullopt, std::nullopt});
+  feed_.raise({ChangeKind::MqttSettings, snapshot_->version, std::nullopt, std::nullopt, nullptr});
   o.credentials_cleared = plan.credentials_cleared;
   o.applied = mqtt_;
   if (p.done) p.done(std::move(o));

@@ -1,3 +1,4 @@
+#include "evsed/http/metrics.hpp"
 #include "evsed/http/rest_api.hpp"
 
 #include <arpa/inet.h>
@@ -291,6 +292,14 @@ void RestApi::route(const HttpRequest& req, std::string_view path, const Params&
     return post_color(*which, p, std::move(respond));
   }
   if (path == "/power_day") return respond(get ? get_power_day() : wrong_method("GET"));
+  if (path == "/metrics") {
+    if (!get) return respond(wrong_method("GET"));
+    HttpResponse r;
+    r.content_type = kMetricsContentType;
+    r.body = metrics_text(*station_.snapshot(), station_.history().totals(), station_.history().current());
+    return respond(std::move(r));
+  }
+  if (sessions_.route(req, path, p, respond)) return;
   // Destructive: POST only, so no link, prefetch or preflight can trigger them.
   if (path == "/reboot") return respond(post ? reboot() : wrong_method("POST"));
   if (path == "/erasesettings") return post ? erase_settings(std::move(respond)) : respond(wrong_method("POST"));

@@ -1,5 +1,7 @@
 #include "evsed/sim/world.hpp"
 
+#include "evsed/core/settings.hpp"
+
 namespace evsed::sim {
 
 void World::step(core::TimePoint now) {
@@ -13,5 +15,18 @@ void World::step(core::TimePoint now) {
 }
 
 core::MeterReading World::mains_reading(core::TimePoint now) const { return site_.mains_reading(now, car_.draw()); }
+
+core::MeterReading World::ev_reading(core::TimePoint now) const {
+  core::MeterReading r;
+  r.role = core::MeterRole::Ev;
+  r.currents = car_.draw();
+  std::int32_t deci = 0;
+  for (auto a : r.currents) deci += a.value();
+  r.power = core::Watts{deci * core::kNominalVolts / 10};
+  r.import_energy = car_.energy();
+  r.export_energy = core::WattHours{0};
+  r.taken_at = now;
+  return r;
+}
 
 }  // namespace evsed::sim

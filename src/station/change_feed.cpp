@@ -26,6 +26,7 @@ std::string_view to_string(ChangeKind k) {
     case ChangeKind::ErrorCleared: return "error_cleared";
     case ChangeKind::MeterStale: return "meter_stale";
     case ChangeKind::MeterFresh: return "meter_fresh";
+    case ChangeKind::SessionRecorded: return "session_recorded";
   }
   return "status";
 }

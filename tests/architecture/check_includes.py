@@ -19,7 +19,9 @@ EVSED = {
     "meters": {"core"},
     "hw": {"core"},
     "sim": {"core", "hw"},
-    "app": {"core", "station", "http", "mqtt", "meters", "hw", "sim"},
+    "worker": set(),
+    "sessions": {"core", "station", "worker"},
+    "app": {"core", "station", "http", "mqtt", "meters", "hw", "sim", "worker", "sessions"},
     "tools": {"core", "meters"},
 }
 
@@ -30,7 +32,8 @@ LIBRARIES = {
     "mqtt": {"mqtt"},            # Paho MQTT C++
     "modbus.h": {"meters", "tools"},
     "gpiod.h": {"hw"},
-    "spdlog": {"mqtt", "meters", "app", "tools"},
+    "spdlog": {"mqtt", "meters", "app", "tools", "sessions"},
+    "sqlite3.h": {"sessions"},
     "nlohmann": {"station", "http", "mqtt", "app"},
     "toml++": {"app"},
     "systemd": {"app"},

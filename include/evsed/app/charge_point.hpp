@@ -31,7 +31,9 @@ class ChargePoint {
   void pilot_period(core::TimePoint now);
   // Every second: temperature, timers, errors, delayed charging.
   void housekeeping(core::TimePoint now, core::LocalTime local_now);
-  // About every 2 s: simulated meter reading, then the regulation.
+  // The simulated car's EV meter feeds the EV readings (with a world only).
+  void simulate_ev_meter(bool on) { sim_ev_meter_ = on; }
+  // About every 2 s: simulated meter readings, then the regulation.
   void control_cycle(core::TimePoint now);
 
   // Readings and other events from adapters (meters, REST, MQTT).
@@ -71,6 +73,7 @@ class ChargePoint {
   hw::Board& board_;
   sim::World* world_;
   bool sim_mains_meter_;
+  bool sim_ev_meter_ = false;
   std::shared_ptr<spdlog::logger> log_;
   std::function<void()> settings_changed_;
   std::function<void(const core::MeterReading&)> mains_reading_;

@@ -37,6 +37,19 @@ struct ModbusConfig {
   friend bool operator==(const ModbusConfig&, const ModbusConfig&) = default;
 };
 
+// [sessions]: the charging-session log.
+struct SessionsConfig {
+  bool enabled = true;
+  std::string database;  // empty: sessions.db in the state directory
+  int update_interval_s = 60;
+  int keep_days = 0;   // 0: no limit by age
+  int keep_count = 0;  // 0: no limit by count
+  friend bool operator==(const SessionsConfig&, const SessionsConfig&) = default;
+};
+
+// [simulator]: how the simulated car is found at start (with --simulate).
+enum class SimulatedCar : std::uint8_t { Unplugged, Connected, Charging };
+
 struct Config {
   std::optional<std::uint32_t> serial;  // empty: derived from /etc/machine-id
   std::optional<std::string> http_listen;
@@ -55,6 +68,8 @@ struct Config {
   bool mqtt_discovery = true;  // Home Assistant discovery messages
   std::string mqtt_ca_file;    // PEM CA for TLS; empty: the system's
   std::string mqtt_password_file;  // where the password came from, if from a file
+  SessionsConfig sessions;
+  SimulatedCar simulated_car = SimulatedCar::Unplugged;
 };
 
 // Exit status for a configuration that cannot be used (sysexits EX_CONFIG):

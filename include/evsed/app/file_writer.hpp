@@ -4,14 +4,12 @@
 // follows no link, fsync, rename, fsync of the directory) and posts the outcome
 // back to the loop. The loop never waits on a disk.
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "evsed/worker/job_thread.hpp"
 
 namespace evsed::app {
 
@@ -55,19 +53,8 @@ class FileWriter final : public StateFiles {
   void drain() override;
 
  private:
-  struct Job {
-    std::vector<FileOp> ops;
-    Done done;
-  };
-  void run(std::stop_token stop);
-
   Post post_;
-  std::mutex mutex_;
-  std::condition_variable_any wake_;
-  std::condition_variable idle_;
-  std::deque<Job> jobs_;
-  bool busy_ = false;
-  std::jthread thread_;
+  worker::JobThread thread_;  // last: it goes first, finishing what is queued
 };
 
 // One atomic write, on the calling thread: for the writer and for start-up.

@@ -58,6 +58,8 @@ class LiveStation final : public station::Station {
   [[nodiscard]] station::MqttConnection mqtt_connection() const override;
   void report_mqtt_connected(bool connected) override;
   [[nodiscard]] std::vector<station::PowerSlot> power_day() const override;
+  [[nodiscard]] station::History& history() override { return *history_; }
+  void report_session(std::shared_ptr<const station::SessionRecord> closed) override;
   bool restart() override;
   void erase_settings(std::function<void(std::optional<std::string>)> done) override;
 
@@ -68,6 +70,8 @@ class LiveStation final : public station::Station {
   void feed_poll_report(const meters::PollReport& report, const std::string& port);
   void set_network(const station::NetworkView& network);
   void set_pilot_lag(std::int64_t ms);
+  // The session log behind history() (the Station answers "unavailable" without one).
+  void attach_history(station::History* h) { history_ = h ? h : &no_history_; }
   // Who restarts evsed (the daemon's delayed exit).
   void on_restart(std::function<void()> f) { restart_ = std::move(f); }
   // A reloaded configuration: limits, meters, MQTT; the session goes on.
@@ -133,6 +137,9 @@ class LiveStation final : public station::Station {
   bool mqtt_set_at_run_time_ = false;  // mqtt.json in the state dir wins over the configuration
   std::deque<PendingMqtt> mqtt_pending_;
   bool mqtt_in_flight_ = false;
+
+  station::NoHistory no_history_{"the session log is disabled ([sessions] enabled = false)"};
+  station::History* history_ = &no_history_;
 
   std::function<void()> restart_;
   // Callbacks from the FileWriter may arrive after this is gone (shutdown).

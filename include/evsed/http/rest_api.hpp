@@ -15,6 +15,7 @@
 
 #include "evsed/http/http_types.hpp"
 #include "evsed/http/params.hpp"
+#include "evsed/http/sessions_api.hpp"
 #include "evsed/station/station.hpp"
 
 namespace evsed::http {
@@ -59,6 +60,7 @@ class RestApi {
   void erase_settings(Respond respond);
 
   station::Station& station_;
+  SessionsApi sessions_{station_};
   RestOptions options_;
   std::map<std::string, Route, std::less<>> routes_;
   // GET /settings is serialized once per snapshot version; replies share it.

@@ -26,6 +26,9 @@ class World {
 
   // What a mains meter at the grid connection reads now.
   [[nodiscard]] core::MeterReading mains_reading(core::TimePoint now) const;
+  // What an EV meter in the charger's supply reads now: the car's draw, and
+  // its own energy count as the import register.
+  [[nodiscard]] core::MeterReading ev_reading(core::TimePoint now) const;
 
  private:
   Ev car_;

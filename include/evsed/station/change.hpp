@@ -12,6 +12,7 @@
 
 #include "evsed/core/error_flags.hpp"
 #include "evsed/core/meter_reading.hpp"
+#include "evsed/station/session_record.hpp"
 
 namespace evsed::station {
 
@@ -25,6 +26,7 @@ enum class ChangeKind : std::uint8_t {
   ErrorCleared,    // `error` cleared
   MeterStale,      // `meter`'s last reading is older than its timeout (or never came)
   MeterFresh,      // `meter` reads again
+  SessionRecorded, // the session log closed a session and it is on disk (`session`)
 };
 
 std::string_view to_string(ChangeKind k);  // "status", "settings", "session_started", ...
@@ -34,6 +36,7 @@ struct Change {
   std::uint64_t version = 0;  // snapshot version after the change
   std::optional<core::ErrorFlag> error;
   std::optional<core::MeterRole> meter;
+  std::shared_ptr<const SessionRecord> session;
 };
 
 using ChangeHandler = std::function<void(const Change&)>;

@@ -12,6 +12,7 @@
 
 #include "evsed/station/change.hpp"
 #include "evsed/station/commands.hpp"
+#include "evsed/station/history.hpp"
 #include "evsed/station/snapshot.hpp"
 
 namespace evsed::station {
@@ -49,6 +50,12 @@ class Station {
   virtual void report_mqtt_connected(bool connected) = 0;
 
   [[nodiscard]] virtual std::vector<PowerSlot> power_day() const = 0;
+
+  // The charging sessions (a NoHistory when there is no session log).
+  [[nodiscard]] virtual History& history() = 0;
+  // The session log reports a closed session it has stored; the Station
+  // announces it (ChangeKind::SessionRecorded).
+  virtual void report_session(std::shared_ptr<const SessionRecord> closed) = 0;
 
   // Leave the board safe and restart (systemd starts evsed again); when
   // charging, only once the car has stopped. True when the car is charging.
