@@ -125,6 +125,7 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
 
   std::map<std::string, Publication> published;  // last payload per suffix
   std::optional<DiscoveryContext> announced;
+  std::string last_session;  // JSON of the last session recorded, once there is one
   Clock::time_point last_error_log{};
   unsigned suppressed_errors = 0;
   std::string last_failure;
@@ -141,6 +142,10 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
       if (c.kind == station::ChangeKind::Status) {
         self->announce();  // cheap unless what discovery says changed
         self->publish_state(false);
+      }
+      if (c.kind == station::ChangeKind::SessionRecorded && c.session) {
+        self->last_session = station::to_json(*c.session);
+        self->publish_last_session();
       }
     });
     configure(station.mqtt_connection());
@@ -228,6 +233,7 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
     }
     announced.reset();
     announce();
+    publish_last_session();
     publish_state(true);
     set_connected(true);
   }
@@ -325,7 +331,9 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
 
   void publish_state(bool full) {
     if (!is_connected) return;
-    for (auto& p : state_publications(*station.snapshot())) {
+    auto publications = state_publications(*station.snapshot());
+    publications.push_back(session_energy_publication(station.history().current()));
+    for (auto& p : publications) {
       auto it = published.find(p.suffix);
       if (!full && it != published.end() && it->second == p) continue;
       // Clocks move every second: they go out with the full refresh only.
@@ -333,6 +341,11 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
       send(prefix + "/" + p.suffix, p.payload, p.retain);
       published[p.suffix] = std::move(p);
     }
+  }
+
+  // The last closed session, retained: a client that connects later still sees it.
+  void publish_last_session() {
+    if (is_connected && !last_session.empty()) send(prefix + "/LastSession", last_session, true);
   }
 
   void schedule_refresh() {

@@ -148,6 +148,10 @@ std::vector<Publication> state_publications(const station::Snapshot& snap) {
   return out;
 }
 
+Publication session_energy_publication(const std::optional<station::SessionRecord>& current) {
+  return {"SessionEnergy", num(current ? current->energy_wh : 0), true};
+}
+
 DiscoveryContext discovery_context(const station::Snapshot& snap, const std::string& prefix) {
   DiscoveryContext c;
   const auto& s = snap.status;
@@ -213,6 +217,12 @@ std::vector<DiscoveryMessage> discovery_messages(const DiscoveryContext& c) {
     }
   }
   if (c.home_battery) announce("Home Battery Current", "sensor", current);
+  // The session log's: every charger has them, with or without an EV meter.
+  announce("Session Energy", "sensor", energy);
+  announce("Last Session Energy", "sensor",
+           {{"device_class", "energy"}, {"unit_of_measurement", "Wh"}, {"state_class", "total"},
+            {"state_topic", p + "/LastSession"}, {"value_template", "{{ value_json.energy_wh }}"},
+            {"json_attributes_topic", p + "/LastSession"}});
   announce("Max Sum Mains", "sensor",
            {{"device_class", "current"}, {"state_class", "measurement"}, {"unit_of_measurement", "A"}});
   for (const char* n : {"EV Plug State", "Access", "State", "StateID", "RFID", "NrOfPhases", "OCPP", "OCPPConnection"}) {

@@ -477,7 +477,7 @@ std::variant<std::int64_t, std::string> Database::prune(int keep_days, int keep_
   if (keep_count > 0) {
     auto& s = statement(
         "DELETE FROM sessions WHERE stop_reason IS NOT NULL AND id NOT IN "
-        "(SELECT id FROM sessions ORDER BY id DESC LIMIT ?)");
+        "(SELECT id FROM sessions WHERE stop_reason IS NOT NULL ORDER BY id DESC LIMIT ?)");
     s.bind(static_cast<std::int64_t>(keep_count));
     if (s.step() != SQLITE_DONE) return error("retention by count");
     gone += sqlite3_changes(db_);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "evsed/station/commands.hpp"
+#include "evsed/station/session_record.hpp"
 #include "evsed/station/snapshot.hpp"
 
 namespace evsed::mqtt {
@@ -24,6 +25,8 @@ struct Publication {
 };
 
 std::vector<Publication> state_publications(const station::Snapshot& s);
+// <prefix>/SessionEnergy: Wh of the running session (0 when none), retained.
+Publication session_energy_publication(const std::optional<station::SessionRecord>& current);
 
 struct DiscoveryContext {
   std::string prefix;
