@@ -125,7 +125,6 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
 
   std::map<std::string, Publication> published;  // last payload per suffix
   std::optional<DiscoveryContext> announced;
-  std::string last_session;  // JSON of the last session recorded, once there is one
   Clock::time_point last_error_log{};
   unsigned suppressed_errors = 0;
   std::string last_failure;
@@ -143,8 +142,8 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
         self->announce();  // cheap unless what discovery says changed
         self->publish_state(false);
       }
-      if (c.kind == station::ChangeKind::SessionRecorded && c.session) {
-        self->last_session = station::to_json(*c.session);
+      if (c.kind == station::ChangeKind::SessionRecorded) {
+        self->announce();  // the first one brings "Last Session Energy"
         self->publish_last_session();
       }
     });
@@ -314,6 +313,7 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
     if (!is_connected) return;
     const auto snap = station.snapshot();
     DiscoveryContext ctx = discovery_context(*snap, prefix);
+    ctx.last_session = station.history().last_closed().has_value();
     if (announced && *announced == ctx) return;  // republished only when what it says changed
     std::vector<DiscoveryMessage> now = options.discovery ? discovery_messages(ctx) : std::vector<DiscoveryMessage>{};
     std::set<std::string> current;
@@ -345,7 +345,8 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
 
   // The last closed session, retained: a client that connects later still sees it.
   void publish_last_session() {
-    if (is_connected && !last_session.empty()) send(prefix + "/LastSession", last_session, true);
+    if (!is_connected) return;
+    if (const auto last = station.history().last_closed()) send(prefix + "/LastSession", station::to_json(*last), true);
   }
 
   void schedule_refresh() {

@@ -219,10 +219,12 @@ std::vector<DiscoveryMessage> discovery_messages(const DiscoveryContext& c) {
   if (c.home_battery) announce("Home Battery Current", "sensor", current);
   // The session log's: every charger has them, with or without an EV meter.
   announce("Session Energy", "sensor", energy);
-  announce("Last Session Energy", "sensor",
-           {{"device_class", "energy"}, {"unit_of_measurement", "Wh"}, {"state_class", "total"},
-            {"state_topic", p + "/LastSession"}, {"value_template", "{{ value_json.energy_wh }}"},
-            {"json_attributes_topic", p + "/LastSession"}});
+  if (c.last_session) {
+    announce("Last Session Energy", "sensor",
+             {{"device_class", "energy"}, {"unit_of_measurement", "Wh"}, {"state_class", "total"},
+              {"state_topic", p + "/LastSession"}, {"value_template", "{{ value_json.energy_wh }}"},
+              {"json_attributes_topic", p + "/LastSession"}});
+  }
   announce("Max Sum Mains", "sensor",
            {{"device_class", "current"}, {"state_class", "measurement"}, {"unit_of_measurement", "A"}});
   for (const char* n : {"EV Plug State", "Access", "State", "StateID", "RFID", "NrOfPhases", "OCPP", "OCPPConnection"}) {
@@ -276,6 +278,7 @@ std::vector<std::string> all_discovery_topics(const std::string& prefix) {
   DiscoveryContext all;
   all.prefix = prefix;
   all.mains_meter = all.ev_meter = all.circuit_meter = all.home_battery = all.cable_lock = all.wifi = true;
+  all.last_session = true;
   std::vector<std::string> topics;
   for (auto& m : discovery_messages(all)) topics.push_back(std::move(m.topic));
   return topics;

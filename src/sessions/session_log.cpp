@@ -19,12 +19,14 @@ using station::SessionRecord;
 namespace {
 
 HistoryError failed(std::string why) { return {HistoryError::Kind::Failed, std::move(why)}; }
+HistoryError unavailable() { return {HistoryError::Kind::Unavailable, "the session log is not available (see the log)"}; }
 
 struct Opened {
   OpenReport report;
   std::variant<StoredTotals, std::string> totals = std::string{"not read"};
   std::vector<SessionRecord> interrupted;
   std::string interrupted_error;
+  std::optional<SessionRecord> newest;
 };
 
 }  // namespace
@@ -70,6 +72,11 @@ void SessionLog::start() {
         }
         o.totals = db_.totals();
         (void)db_.prune(keep_days, keep_count, epoch);
+        if (auto newest = db_.list({std::nullopt, std::nullopt, 1, 0});
+            std::holds_alternative<std::vector<SessionRecord>>(newest)) {
+          auto& list = std::get<std::vector<SessionRecord>>(newest);
+          if (!list.empty() && !list.front().open()) o.newest = list.front();
+        }
         return o;
       },
       [this](Opened o) {
@@ -92,6 +99,7 @@ void SessionLog::start() {
           log_->error("sessions: {}; charging goes on without a session log", std::get<std::string>(o.totals));
         }
         if (!o.interrupted_error.empty()) log_->error("sessions: {}", o.interrupted_error);
+        last_closed_ = o.newest;
         for (const auto& r : o.interrupted) {
           log_->warn("sessions: session {} was left open when evsed last ended: closed as interrupted with its "
                      "values of {} ({} Wh)",
@@ -156,6 +164,7 @@ void SessionLog::written(const SessionRecord& r, const std::optional<std::string
   write_failing_ = false;
   if (r.open()) return;
   totals_.energy_wh += r.energy_wh;
+  if (!last_closed_ || last_closed_->id <= r.id) last_closed_ = r;
   station_.report_session(std::make_shared<const SessionRecord>(r));
   if (config_.keep_days > 0 || config_.keep_count > 0) {
     const int days = config_.keep_days;
@@ -191,9 +200,9 @@ std::optional<SessionRecord> SessionLog::current() const {
 
 void SessionLog::list(const station::SessionQuery& query, Render render,
                       std::function<void(HistoryResult<std::string>)> done) {
-  if (!recording_) return done(HistoryError{HistoryError::Kind::Unavailable, "the session log is not available"});
   off_loop(
       [this, query, render = std::move(render), live = current()]() -> HistoryResult<std::string> {
+        if (!db_.usable()) return unavailable();
         auto rows = db_.list(query);
         if (auto* e = std::get_if<std::string>(&rows)) return failed(*e);
         auto& list = std::get<std::vector<SessionRecord>>(rows);
@@ -209,9 +218,9 @@ void SessionLog::list(const station::SessionQuery& query, Render render,
 
 void SessionLog::get(std::uint64_t id, std::function<void(HistoryResult<SessionRecord>)> done) {
   if (auto live = current(); live && live->id == id) return done(*live);
-  if (!recording_) return done(HistoryError{HistoryError::Kind::Unavailable, "the session log is not available"});
   off_loop(
       [this, id]() -> HistoryResult<SessionRecord> {
+        if (!db_.usable()) return unavailable();
         auto r = db_.get(id);
         if (auto* e = std::get_if<std::string>(&r)) return failed(*e);
         auto& found = std::get<std::optional<SessionRecord>>(r);
@@ -223,9 +232,9 @@ void SessionLog::get(std::uint64_t id, std::function<void(HistoryResult<SessionR
 
 void SessionLog::summary(station::SummaryPeriod by, const station::SessionQuery& query,
                          std::function<void(HistoryResult<std::vector<station::SummaryRow>>)> done) {
-  if (!recording_) return done(HistoryError{HistoryError::Kind::Unavailable, "the session log is not available"});
   off_loop(
       [this, by, query]() -> HistoryResult<std::vector<station::SummaryRow>> {
+        if (!db_.usable()) return unavailable();
         auto r = db_.summary(by, query);
         if (auto* e = std::get_if<std::string>(&r)) return failed(*e);
         return std::get<std::vector<station::SummaryRow>>(std::move(r));
@@ -236,12 +245,12 @@ void SessionLog::summary(station::SummaryPeriod by, const station::SessionQuery&
 void SessionLog::set_note(std::uint64_t id, std::string note,
                           std::function<void(HistoryResult<SessionRecord>)> done) {
   if (auto why = station::note_problem(note)) return done(HistoryError{HistoryError::Kind::Invalid, *why});
-  if (!recording_) return done(HistoryError{HistoryError::Kind::Unavailable, "the session log is not available"});
   auto live = current();
   if (live && live->id != id) live.reset();
   if (live) live->note = note;
   off_loop(
       [this, id, note, live]() -> HistoryResult<SessionRecord> {
+        if (!db_.usable()) return unavailable();
         auto changed = db_.set_note(id, note);
         if (auto* e = std::get_if<std::string>(&changed)) return failed(*e);
         if (!std::get<bool>(changed)) {

@@ -1,7 +1,8 @@
 // libFuzzer target: the other parsers of outside input. The first byte picks
 // one: MQTT /Set commands, Modbus meter replies of every profile, the state
 // directory's MQTT and settings files, an MQTT settings change as REST hands it
-// over, the configuration file, and the text that reaches log lines.
+// over, the configuration file, the text that reaches log lines, and the
+// session endpoints' filters with the CSV they export.
 
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include "evsed/app/config.hpp"
 #include "evsed/app/settings_store.hpp"
 #include "evsed/core/outside_text.hpp"
+#include "evsed/http/sessions_api.hpp"
 #include "evsed/meters/profile.hpp"
 #include "evsed/mqtt/topics.hpp"
 #include "evsed/station/mqtt_settings.hpp"
@@ -22,7 +24,7 @@ using namespace evsed;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  const std::uint8_t which = data[0] % 8;
+  const std::uint8_t which = data[0] % 9;
   const std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
   const auto nl = rest.find('\n');
   const std::string_view first = rest.substr(0, nl);
@@ -74,6 +76,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 6: {
       const std::string shown = core::shown(rest);
       if (core::has_control(shown)) __builtin_trap();  // never a raw control character in a log line
+      break;
+    }
+    case 7: {  // "<query>\n<note>": filters of the three list endpoints, a note, the CSV of it
+      const auto params = http::Params::parse(first);
+      for (auto e : {http::SessionsEndpoint::List, http::SessionsEndpoint::Csv, http::SessionsEndpoint::Summary}) {
+        auto r = http::parse_sessions_request(e, params);
+        if (auto* ok = std::get_if<http::SessionsRequest>(&r)) {
+          if (ok->query.limit && (*ok->query.limit < 1 || *ok->query.limit > http::kMaxSessionsOffset)) __builtin_trap();
+          if (ok->query.offset < 0 || (ok->query.from && ok->query.to && *ok->query.from > *ok->query.to)) __builtin_trap();
+          if (ok->csv.delimiter != ',' && ok->csv.delimiter != ';') __builtin_trap();
+        }
+      }
+      station::SessionRecord s;
+      s.note = std::string{second};
+      if (!station::note_problem(s.note)) {
+        const std::string csv = http::sessions_csv({s}, {';', true});
+        if (csv.find("\r\n") == std::string::npos) __builtin_trap();
+      }
+      (void)http::parse_day(first);
       break;
     }
     default: {

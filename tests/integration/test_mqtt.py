@@ -205,6 +205,36 @@ class PublishTest(MqttCase):
         self.assertTrue(self.client.wait_for(f"{PREFIX}/StateID", "B", 3))
         self.assertTrue(self.client.wait_for(f"{PREFIX}/EVPlugState", "Connected", 2))
 
+    def test_the_last_session_is_published_retained_at_its_end(self):
+        self.http.post("/simulator?ev=C")
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/StateID", "C", 10))
+        self.assertTrue(wait_until(lambda: int(self.client.last(f"{PREFIX}/SessionEnergy") or 0) > 0, 15),
+                        "the running session's energy is published as it grows")
+        self.http.post("/simulator?ev=A")
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/LastSession", timeout=10))
+        summary = json.loads(self.client.last(f"{PREFIX}/LastSession"))
+        self.assertEqual(summary["id"], 1)
+        self.assertEqual(summary["stop_reason"], "unplugged")
+        self.assertFalse(summary["open"])
+        self.assertGreater(summary["energy_wh"], 0)
+        self.assertEqual(summary, self.http.get("/sessions/1").json(), "the same record as REST's")
+        self.assertTrue(self.client.wait_for(f"{PREFIX}/SessionEnergy", "0", 15), "no session: 0")
+        late = Client(self.broker.port, (f"{PREFIX}/LastSession",))
+        try:
+            self.assertTrue(wait_until(lambda: late.seen(), 3))
+            topic, payload, retained = late.seen()[0]
+            self.assertTrue(retained)
+            self.assertEqual(json.loads(payload)["id"], 1)
+        finally:
+            late.close()
+        disc = {t: json.loads(p) for t, p, _ in self.client.seen() if t.startswith("homeassistant/") and p}
+        last = disc[f"homeassistant/sensor/{PREFIX}-LastSessionEnergy/config"]
+        self.assertEqual(last["state_topic"], f"{PREFIX}/LastSession")
+        self.assertEqual(last["value_template"], "{{ value_json.energy_wh }}")
+        self.assertEqual(last["device_class"], "energy")
+        self.assertEqual(disc[f"homeassistant/sensor/{PREFIX}-SessionEnergy/config"]["state_topic"],
+                         f"{PREFIX}/SessionEnergy")
+
     def test_discovery_payloads(self):
         def announced():
             return [(t, p) for t, p, r in self.client.seen() if t.startswith("homeassistant/") and p]

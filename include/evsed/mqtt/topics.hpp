@@ -38,6 +38,7 @@ struct DiscoveryContext {
   bool home_battery = false;  // a battery value has been received
   bool cable_lock = false;    // a lock actuator is configured
   bool wifi = false;
+  bool last_session = false;  // a session has been recorded (LastSession has a value)
   int max_current_a = 16;
   friend bool operator==(const DiscoveryContext&, const DiscoveryContext&) = default;
 };

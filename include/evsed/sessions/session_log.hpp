@@ -46,6 +46,7 @@ class SessionLog final : public station::History {
   SessionLog& operator=(const SessionLog&) = delete;
 
   // Opens the database off the loop; sessions are followed once it is ready.
+  // Requests before then wait behind the opening on the worker, in order.
   void start();
   // Each second (housekeeping): the figures move on, the periodic update.
   void tick();
@@ -58,6 +59,7 @@ class SessionLog final : public station::History {
   // --- station::History ------------------------------------------------------
   [[nodiscard]] std::optional<station::SessionRecord> current() const override;
   [[nodiscard]] station::SessionTotals totals() const override { return totals_; }
+  [[nodiscard]] std::optional<station::SessionRecord> last_closed() const override { return last_closed_; }
   void list(const station::SessionQuery& query, Render render,
             std::function<void(station::HistoryResult<std::string>)> done) override;
   void get(std::uint64_t id, std::function<void(station::HistoryResult<station::SessionRecord>)> done) override;
@@ -84,6 +86,7 @@ class SessionLog final : public station::History {
   std::optional<Tracker> tracker_;  // once the database answered (or could not be used)
   bool recording_ = false;          // the database is usable
   station::SessionTotals totals_{};
+  std::optional<station::SessionRecord> last_closed_;
   std::uint64_t observed_version_ = 0;
   core::TimePoint last_write_{};
   std::vector<station::SessionRecord> unsaved_;  // closed sessions whose write failed: retried

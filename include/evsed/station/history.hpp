@@ -39,6 +39,8 @@ class History {
   // The session running now, with its values as of the last snapshot.
   [[nodiscard]] virtual std::optional<SessionRecord> current() const = 0;
   [[nodiscard]] virtual SessionTotals totals() const = 0;
+  // The newest closed session on disk (from the last run too), if any.
+  [[nodiscard]] virtual std::optional<SessionRecord> last_closed() const = 0;
 
   // Sessions matching `query`, newest first, turned into a reply by `render`
   // off the loop (it must be a pure function of its argument); `done` runs on
@@ -60,6 +62,7 @@ class NoHistory final : public History {
   explicit NoHistory(std::string why) : why_(std::move(why)) {}
   [[nodiscard]] std::optional<SessionRecord> current() const override { return std::nullopt; }
   [[nodiscard]] SessionTotals totals() const override { return {}; }
+  [[nodiscard]] std::optional<SessionRecord> last_closed() const override { return std::nullopt; }
   void list(const SessionQuery&, Render, std::function<void(HistoryResult<std::string>)> done) override {
     done(error());
   }
