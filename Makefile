@@ -10,7 +10,7 @@ BUILD_TYPE ?= Release
 LISTEN     ?= 127.0.0.1:8080
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build run test test-asan fuzz deb test-package test-debian13 test-debian13-unit deb-arm64 deb-armhf clean
+.PHONY: all deps browser-deps configure build run test test-asan fuzz deb test-package test-debian13 test-debian13-unit deb-arm64 deb-armhf clean
 
 all: build
 
@@ -30,8 +30,14 @@ run: configure
 	@echo "evsed: the dashboard and REST API on http://$(LISTEN)/ (Ctrl-C stops; the board is left safe)"
 	$(BUILD_DIR)/evsed --simulate --listen $(LISTEN) --state-dir $(BUILD_DIR)/state
 
+# The browser tests' npm packages, as the lockfile pins them (again when it changes).
+BROWSER_DIR := tests/browser
+$(BROWSER_DIR)/node_modules/.package-lock.json: $(BROWSER_DIR)/package-lock.json $(BROWSER_DIR)/package.json
+	@cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --loglevel=error
+browser-deps: deps $(BROWSER_DIR)/node_modules/.package-lock.json
+
 # Every test, then the unit tests again under the sanitizers.
-test: build
+test: build browser-deps
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j2 --timeout 300
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory fuzz

@@ -162,11 +162,12 @@ class Daemon {
     start_session_log();
 
     api_.emplace(*station_, rest_options(setup_.config));
+    load_site();
     const bool simulate = setup_.options.simulate;
     api_->add_route("/simulator", [this, simulate](const http::HttpRequest& r, const http::Params& p,
                                                    http::Respond respond) {
       if (!simulate) {
-        http::HttpResponse nf{404, "text/plain", "Not found: the simulator runs only with --simulate\n", nullptr, {}, false};
+        http::HttpResponse nf{404, "text/plain", "Not found: the simulator runs only with --simulate\n", nullptr, {}, false, {}};
         return respond(std::move(nf));
       }
       respond(simulator_request(world_, r, p));
@@ -278,6 +279,7 @@ class Daemon {
     server_->set_max_connections_per_client(static_cast<std::size_t>(next.max_connections_per_client));
     api_->set_options(rest_options(next));
     setup_.config = std::move(next);
+    load_site();  // also picks up files updated in place
     const auto fell_back = station_->reconfigure(station_config(setup_), setup_.config.settings,
                                                  setup_.config.mains_meter.type == meters::MeterType::Sim);
     for (const auto& f : fell_back) log_.warn("reload: {}", f);
@@ -291,6 +293,25 @@ class Daemon {
     for (const auto& f : r.files) files += (files.empty() ? "" : ", ") + f;
     log_.info("configuration reloaded from {}", files.empty() ? "built-in defaults" : files);
     sd_notify(0, "READY=1\nSTATUS=charge point running");
+  }
+
+  // The dashboard's files, into memory (start and reload): the loop never reads them.
+  void load_site() {
+    std::string dir = setup_.config.www_root;
+    if (dir.empty()) {
+      std::error_code ec;
+      const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+      dir = !ec && exe == std::filesystem::path{EVSED_BUILD_DIR} ? EVSED_SOURCE_WWW : EVSED_INSTALLED_WWW;
+    }
+    auto site = http::StaticSite::load(dir);
+    if (auto* e = std::get_if<std::string>(&site)) {
+      log_.warn("dashboard: {}; / answers 404", *e);
+      api_->set_site(nullptr, *e);
+      return;
+    }
+    auto& s = std::get<http::StaticSite>(site);
+    log_.info("dashboard: {} files from {} ({} bytes compressed)", s.files(), dir, s.compressed_bytes());
+    api_->set_site(std::make_shared<const http::StaticSite>(std::move(s)));
   }
 
   void start_session_log() {

@@ -310,6 +310,15 @@ void RestApi::route(const HttpRequest& req, std::string_view path, const Params&
     return respond(text_reply(404, "evsed has no LCD\n"));
   }
   if (auto r = routes_.find(path); r != routes_.end()) return r->second(req, p, std::move(respond));
+  if (path == "/events") return respond(get ? events_.open() : wrong_method("GET"));
+  if (get && site_) {
+    if (auto file = site_->serve(req, path)) return respond(std::move(*file));
+  }
+  if (path == "/" && get) {
+    return respond(text_reply(404, "The dashboard is not installed" +
+                                       (site_missing_.empty() ? std::string{} : " (" + site_missing_ + ")") +
+                                       "; the REST API answers at /settings\n"));
+  }
   respond(not_found());
 }
 

@@ -11,9 +11,11 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <exception>
+#include <deque>
 #include <map>
 #include <optional>
 
@@ -149,6 +151,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (in.has_host) in.host = std::string{host->value()};
     in.origin = std::string{req[bhttp::field::origin]};
     in.referer = std::string{req[bhttp::field::referer]};
+    in.accept_encoding = std::string{req[bhttp::field::accept_encoding]};
+    in.if_none_match = std::string{req[bhttp::field::if_none_match]};
     const bool head = req.method() == bhttp::verb::head;
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
@@ -164,7 +168,7 @@ class Session : public std::enable_shared_from_this<Session> {
     try {
       server_->handler(in, respond);
     } catch (const std::exception& e) {
-      respond(HttpResponse{500, "text/plain", std::string{"Internal error: "} + e.what() + "\n", nullptr, {}, true});
+      respond(HttpResponse{500, "text/plain", std::string{"Internal error: "} + e.what() + "\n", nullptr, {}, true, {}});
     }
   }
 
@@ -176,7 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void reject(int status, std::string body) {
-    send(HttpResponse{status, "text/plain", std::move(body), nullptr, {}, true}, false, 11, false);
+    send(HttpResponse{status, "text/plain", std::move(body), nullptr, {}, true, {}}, false, 11, false);
   }
 
   template <class Body>
@@ -197,6 +201,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void send(HttpResponse out, bool keep_alive, unsigned version, bool head) {
+    if (out.stream && !head) return send_stream(std::move(out), version);
     if (out.shared_body) return send_shared(std::move(out), keep_alive, version, head);
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(out.status), version);
     prepare(*res, out, keep_alive);
@@ -234,6 +239,88 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // --- a stream (Server-Sent Events) -----------------------------------------
+
+  // The sink a source pushes into; it holds the session weakly.
+  class Sink final : public StreamSink {
+   public:
+    explicit Sink(std::weak_ptr<Session> s) : session_(std::move(s)) {}
+    void push(std::shared_ptr<const std::string> chunk) override {
+      if (auto s = session_.lock()) s->queue(std::move(chunk));
+    }
+    [[nodiscard]] bool open() const override {
+      auto s = session_.lock();
+      return s && !s->stream_closed_;
+    }
+    void close() override {
+      if (auto s = session_.lock()) s->end_stream();
+    }
+
+   private:
+    std::weak_ptr<Session> session_;
+  };
+
+  // Delimited by closing the connection (HTTP/1.1 §6.3): no length, no chunks.
+  void send_stream(HttpResponse out, unsigned version) {
+    head_.clear();
+    head_ += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    head_ += std::to_string(out.status);
+    head_ += ' ';
+    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(out.status));
+    head_.append(reason.data(), reason.size());
+    head_ += "\r\nServer: evsed\r\nContent-Type: ";
+    head_ += out.content_type;
+    for (const auto& [name, value] : out.headers) head_ += "\r\n" + name + ": " + value;
+    head_ += "\r\nConnection: close\r\n\r\n";
+    queue(std::make_shared<const std::string>(std::move(head_)));
+    watch_for_close();
+    out.stream(std::make_shared<Sink>(weak_from_this()));
+  }
+
+  void queue(std::shared_ptr<const std::string> chunk) {
+    if (stream_closed_ || !chunk) return;
+    queued_bytes_ += chunk->size();
+    if (queued_bytes_ > kMaxStreamBacklog) return end_stream();  // it does not read: drop it
+    out_queue_.push_back(std::move(chunk));
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    if (out_queue_.empty() || stream_closed_) {
+      writing_ = false;
+      if (!stream_closed_) stream_.expires_never();
+      return;
+    }
+    writing_ = true;
+    in_flight_ = std::move(out_queue_.front());  // held here until written, whatever happens to the queue
+    out_queue_.pop_front();
+    stream_.expires_after(server_->limits.write_timeout);
+    asio::async_write(stream_, asio::buffer(*in_flight_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->queued_bytes_ -= std::min(self->queued_bytes_, self->in_flight_->size());
+      self->in_flight_.reset();
+      if (ec) return self->end_stream();
+      self->write_next();
+    });
+  }
+
+  // A client of a stream sends nothing more: a read ends when it goes away.
+  void watch_for_close() {
+    stream_.async_read_some(asio::buffer(sink_buffer_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->end_stream();
+      self->watch_for_close();
+    });
+  }
+
+  void end_stream() {
+    if (stream_closed_) return;
+    stream_closed_ = true;
+    out_queue_.clear();
+    queued_bytes_ = 0;
+    close();
+  }
+
+  static constexpr std::size_t kMaxStreamBacklog = 1024 * 1024;
+
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -250,6 +337,12 @@ class Session : public std::enable_shared_from_this<Session> {
   bool pending_head_ = false;
   std::string head_;
   std::shared_ptr<const std::string> body_;
+  std::shared_ptr<const std::string> in_flight_;
+  bool stream_closed_ = false;
+  bool writing_ = false;
+  std::size_t queued_bytes_ = 0;
+  std::deque<std::shared_ptr<const std::string>> out_queue_;
+  std::array<char, 256> sink_buffer_{};
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<HttpServer::Impl> server_;

@@ -34,6 +34,7 @@ LIBRARIES = {
     "gpiod.h": {"hw"},
     "spdlog": {"mqtt", "meters", "app", "tools", "sessions"},
     "sqlite3.h": {"sessions"},
+    "zlib.h": {"http"},
     "nlohmann": {"station", "http", "mqtt", "app"},
     "toml++": {"app"},
     "systemd": {"app"},

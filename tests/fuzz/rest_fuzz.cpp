@@ -33,7 +33,11 @@ struct Rig {
         board(world.board().io()),
         cp(settings(), board, &world, false, clock.steady_now, log),
         station(config(), cp, files, clock, log, clock.steady_now, cp.settings()),
-        api(station, http::RestOptions{{"charger.example"}}) {}
+        api(station, http::RestOptions{{"charger.example"}}) {
+    // The dashboard's own files: the static paths, ETags and encodings are outside input too.
+    auto site = http::StaticSite::load(EVSED_SOURCE_WWW);
+    if (auto* s = std::get_if<http::StaticSite>(&site)) api.set_site(std::make_shared<const http::StaticSite>(std::move(*s)));
+  }
 
   static core::Settings settings() {
     core::Settings s;
@@ -61,6 +65,14 @@ struct Rig {
   http::RestApi api;
 };
 
+struct NullSink final : http::StreamSink {
+  void push(std::shared_ptr<const std::string> chunk) override {
+    if (!chunk || chunk->empty()) __builtin_trap();
+  }
+  [[nodiscard]] bool open() const override { return false; }  // gone at once: the next change drops it
+  void close() override {}
+};
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -79,7 +91,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   req.target = space == std::string_view::npos ? "/" : std::string{line.substr(space + 1)};
   req.content_type = "application/x-www-form-urlencoded";
   const std::pair<std::string_view, std::string*> headers[] = {
-      {"Host: ", &req.host}, {"Origin: ", &req.origin}, {"Referer: ", &req.referer}};
+      {"Host: ", &req.host}, {"Origin: ", &req.origin}, {"Referer: ", &req.referer},
+      {"Accept-Encoding: ", &req.accept_encoding}, {"If-None-Match: ", &req.if_none_match}};
   for (bool found = true; found;) {
     found = false;
     for (const auto& [name, into] : headers) {
@@ -100,7 +113,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)http::foreign_origin(req);
 
   int status = 0;
-  rig.api.handle(req, [&](http::HttpResponse r) { status = r.status; });
+  rig.api.handle(req, [&](http::HttpResponse r) {
+    status = r.status;
+    // A stream (GET /events) is opened on a sink that takes everything and closes.
+    if (r.stream) r.stream(std::make_shared<NullSink>());
+  });
   rig.files.run_posted();  // the loop's turn: saved changes are applied and answered
   if (status < 100 || status > 599) __builtin_trap();
   rig.clock.steady_now += std::chrono::milliseconds{10};

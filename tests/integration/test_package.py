@@ -43,7 +43,8 @@ class PackageTest(unittest.TestCase):
                      "./usr/share/doc/evsed/installation.md", "./usr/share/doc/evsed/hardware.md",
                      "./usr/share/doc/evsed/rest-api.md", "./usr/share/doc/evsed/examples/evsed.toml",
                      "./usr/share/man/man8/evsed.8.gz", "./usr/share/man/man5/evsed.toml.5.gz",
-                     "./usr/share/bash-completion/completions/evsed"):
+                     "./usr/share/bash-completion/completions/evsed", "./usr/share/evsed/www/index.html",
+                     "./usr/share/evsed/www/app.js", "./usr/share/evsed/www/i18n/de.json"):
             self.assertIn(path, listing)
         self.assertRegex(listing, r"\./(usr/)?lib/udev/rules\.d/60-evsed\.rules")
         # The docs link to each other: not compressed. The test tool is in evsed-tools.

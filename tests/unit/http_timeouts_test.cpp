@@ -69,7 +69,7 @@ class HttpTimeouts : public ::testing::Test {
     ServerLimits limits;
     limits.idle_timeout = 1s;
     limits.read_timeout = 1s;
-    server_ = std::make_unique<HttpServer>(io_, [](const HttpRequest&, Respond respond) { respond(HttpResponse{200, "text/plain", "ok", nullptr, {}, false}); },
+    server_ = std::make_unique<HttpServer>(io_, [](const HttpRequest&, Respond respond) { respond(HttpResponse{200, "text/plain", "ok", nullptr, {}, false, {}}); },
                                            limits);
     ASSERT_FALSE(server_->listen("127.0.0.1:0").has_value());
     const std::string ep = server_->local_endpoints().at(0);

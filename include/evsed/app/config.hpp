@@ -55,6 +55,7 @@ struct Config {
   std::optional<std::string> http_listen;
   std::vector<std::string> allowed_hosts;  // [http] names besides IPs, localhost and this host's name
   int max_connections_per_client = 64;
+  std::string www_root;  // the dashboard's files; empty: the installed ones (the source tree's from a build)
   BoardKind board = BoardKind::Sim;
   hw::GpioBoardConfig gpio;  // [board] keys of the "gpio" board
   core::Settings settings;  // installer settings; run-time ones at their defaults

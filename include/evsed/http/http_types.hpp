@@ -20,8 +20,22 @@ struct HttpRequest {
   std::string host;
   std::string origin;
   std::string referer;
+  std::string accept_encoding;  // for precompressed files
+  std::string if_none_match;    // for ETags
   bool has_host = false;
 };
+
+// A response that stays open (Server-Sent Events): the server writes the head,
+// then every chunk pushed, in order, until the client goes away or the source
+// closes it. A client that does not keep up is dropped, not buffered forever.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  virtual void push(std::shared_ptr<const std::string> chunk) = 0;
+  [[nodiscard]] virtual bool open() const = 0;
+  virtual void close() = 0;
+};
+using StreamStart = std::function<void(std::shared_ptr<StreamSink>)>;
 
 struct HttpResponse {
   int status = 200;
@@ -31,6 +45,9 @@ struct HttpResponse {
   std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;  // close the connection after this response
+  // Set: a stream (the head is written with status and headers, then `stream`
+  // is given the sink; `body` is not sent).
+  StreamStart stream;
 };
 
 inline HttpResponse text_response(int status, std::string body) {

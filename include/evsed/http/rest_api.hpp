@@ -15,7 +15,9 @@
 
 #include "evsed/http/http_types.hpp"
 #include "evsed/http/params.hpp"
+#include "evsed/http/events_api.hpp"
 #include "evsed/http/sessions_api.hpp"
+#include "evsed/http/static_site.hpp"
 #include "evsed/station/station.hpp"
 
 namespace evsed::http {
@@ -43,6 +45,12 @@ class RestApi {
 
   void add_route(std::string path, Route route) { routes_[std::move(path)] = std::move(route); }
   void set_options(RestOptions options) { options_ = std::move(options); }
+  // The dashboard's files at / (none: / answers 404 with where they should be).
+  void set_site(std::shared_ptr<const StaticSite> site, std::string missing_why = {}) {
+    site_ = std::move(site);
+    site_missing_ = std::move(missing_why);
+  }
+  [[nodiscard]] std::size_t event_clients() const { return events_.clients(); }
   void handle(const HttpRequest& request, Respond respond);
 
  private:
@@ -66,6 +74,9 @@ class RestApi {
   // GET /settings is serialized once per snapshot version; replies share it.
   std::uint64_t cached_version_ = 0;
   std::shared_ptr<const std::string> cached_settings_;
+  EventsApi events_{station_, [this] { return get_settings().shared_body; }};
+  std::shared_ptr<const StaticSite> site_;
+  std::string site_missing_;
 };
 
 }  // namespace evsed::http

@@ -54,6 +54,7 @@ class Subscription {
   Subscription& operator=(const Subscription&) = delete;
   ~Subscription() { reset(); }
   void reset();
+  [[nodiscard]] explicit operator bool() const { return id_ != 0; }
 
  private:
   std::weak_ptr<FeedRegistry> registry_;
