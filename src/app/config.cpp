@@ -1,5 +1,7 @@
 #include "evsed/app/config.hpp"
 
+#include "evsed/auth/network.hpp"
+
 #include "evsed/app/options.hpp"
 #include "evsed/app/settings_store.hpp"
 #include "evsed/core/meter_reading.hpp"
@@ -29,7 +31,7 @@ using namespace std::string_literals;
 constexpr std::array<std::string_view, 3> kMeterKeys{"type", "address", "timeout"};
 constexpr std::array<std::string_view, 23> kBoardKeys{"kind", "sysfs_root", "dev_root", "pwm_chip", "pwm_channel", "pwm_inverted", "adc_device", "adc_channel", "adc_sampling_frequency", "adc_samples_per_window", "pilot_gain", "pilot_offset", "proximity_channel", "thermal_zone", "contactor1", "contactor2", "pilot_disconnect", "lock_a", "lock_b", "lock_feedback", "rcm", "switch", "led"};
 constexpr std::array<std::string_view, 12> kTopKeys{"serial", "http", "board", "evse", "mains_meter", "ev_meter", "circuit_meter", "custom_meter", "modbus", "mqtt", "sessions", "simulator"};
-constexpr std::array<std::string_view, 4> kHttpKeys{"listen", "allowed_hosts", "max_connections_per_client", "www_root"};
+constexpr std::array<std::string_view, 6> kHttpKeys{"listen", "allowed_hosts", "max_connections_per_client", "www_root", "auth", "trusted_networks"};
 constexpr std::array<std::string_view, 10> kEvseKeys{"config", "current_min", "current_max", "current_main", "current_max_circuit", "enable_C2", "max_temp", "rcmon", "lock", "switch"};
 constexpr std::array<std::string_view, 9> kCustomMeterKeys{"byte_order", "data_type", "function", "current_register", "current_divisor", "power_register", "power_divisor", "energy_register", "energy_divisor"};
 constexpr std::array<std::string_view, 8> kModbusKeys{"port", "baud", "parity", "stop_bits", "response_timeout_ms", "turnaround_ms", "poll_interval_ms", "rs485"};
@@ -340,6 +342,16 @@ Config parse_root(const toml::table& root, Problems& problems) {
     return std::nullopt;
   });
   http.integer("max_connections_per_client", {"max_connections_per_client", 1, 10000}, c.max_connections_per_client);
+  std::string modes;
+  for (const auto& m : station::kAccessModes) modes += (modes.empty() ? "\"" : ", \"") + std::string{m.name} + "\"";
+  http.choice("auth", c.auth, station::access_mode_from, modes);
+  if (http.has("trusted_networks")) {
+    c.trusted_networks = http.strings("trusted_networks", [](const std::string& text) -> std::optional<std::string> {
+      std::string error;
+      if (!auth::parse_network(text, error)) return error;
+      return std::nullopt;
+    });
+  }
   if (auto www = http.string("www_root")) {
     if (www->empty() || www->front() != '/' || core::has_control(*www)) {
       http.fail(*http.node_of("www_root"), "http.www_root = \"" + core::shown(*www) + "\" is not allowed (allowed: an absolute directory path)");

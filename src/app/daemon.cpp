@@ -13,6 +13,8 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 
 #include "evsed/app/charge_point.hpp"
@@ -23,6 +25,7 @@
 #include "evsed/app/periodic.hpp"
 #include "evsed/app/settings_store.hpp"
 #include "evsed/app/simulator_api.hpp"
+#include "evsed/auth/gate.hpp"
 #include "evsed/http/rest_api.hpp"
 #include "evsed/http/server.hpp"
 #include "evsed/hw/gpio_board.hpp"
@@ -160,6 +163,7 @@ class Daemon {
       }
     }
     start_session_log();
+    start_access();
 
     api_.emplace(*station_, rest_options(setup_.config));
     load_site();
@@ -280,6 +284,11 @@ class Daemon {
     api_->set_options(rest_options(next));
     setup_.config = std::move(next);
     load_site();  // also picks up files updated in place
+    if (gate_) {
+      auto accounts = read_state_json<auth::Account>("users.json", auth::parse_accounts);
+      log_access(accounts.size(), gate_->tokens().size());
+      gate_->reconfigure(setup_.config.auth, trusted_networks(), std::move(accounts));
+    }
     const auto fell_back = station_->reconfigure(station_config(setup_), setup_.config.settings,
                                                  setup_.config.mains_meter.type == meters::MeterType::Sim);
     for (const auto& f : fell_back) log_.warn("reload: {}", f);
@@ -312,6 +321,65 @@ class Daemon {
     auto& s = std::get<http::StaticSite>(site);
     log_.info("dashboard: {} files from {} ({} bytes compressed)", s.files(), dir, s.compressed_bytes());
     api_->set_site(std::make_shared<const http::StaticSite>(std::move(s)));
+  }
+
+  // Accounts (users.json, from `evsed passwd`) and tokens (tokens.json): read at
+  // start and, the accounts, on reload. A broken file is logged and counts as
+  // empty: then only the trusted networks may change anything.
+  template <class T, class Parse>
+  std::vector<T> read_state_json(const std::string& name, Parse parse) {
+    const std::string path = setup_.options.state_dir + "/" + name;
+    std::ifstream in(path);
+    if (!in) return {};
+    const std::string text{std::istreambuf_iterator<char>(in), {}};
+    auto r = parse(text);
+    if (auto* e = std::get_if<std::string>(&r)) {
+      log_.error("auth: {}: {}; ignored", path, *e);
+      return {};
+    }
+    return std::get<std::vector<T>>(std::move(r));
+  }
+
+  std::vector<auth::Network> trusted_networks() const {
+    std::vector<auth::Network> out;
+    std::string error;
+    for (const auto& t : setup_.config.trusted_networks) {
+      if (auto n = auth::parse_network(t, error)) out.push_back(std::move(*n));
+    }
+    return out;
+  }
+
+  void start_access() {
+    if (!auth::crypto_ready()) {
+      log_.critical("auth: libsodium cannot start; only the trusted networks may change anything");
+    }
+    auth::GateConfig g;
+    g.mode = setup_.config.auth;
+    g.trusted = trusted_networks();
+    g.accounts = read_state_json<auth::Account>("users.json", auth::parse_accounts);
+    g.tokens = read_state_json<auth::StoredToken>("tokens.json", auth::parse_tokens);
+    log_access(g.accounts.size(), g.tokens.size());
+    const std::string tokens_path = setup_.options.state_dir + "/tokens.json";
+    gate_.emplace(
+        std::move(g), [this](std::function<void()> f) { asio::post(io_, std::move(f)); },
+        [this, tokens_path](std::string content, std::function<void(std::optional<std::string>)> done) {
+          writer_.submit({FileOp{FileOp::Kind::Write, tokens_path, std::move(content), FileSecrecy::Secret}},
+                         std::move(done));
+        },
+        [] { return Clock::now(); }, [this] { return clock_.epoch_now(); }, setup_.log);
+    station_->attach_access(&*gate_);
+  }
+
+  void log_access(std::size_t accounts, std::size_t tokens) {
+    std::string trusted;
+    for (const auto& t : setup_.config.trusted_networks) trusted += (trusted.empty() ? "" : ", ") + t;
+    log_.info("auth: mode \"{}\", {} account(s), {} token(s), trusted: {}", station::to_string(setup_.config.auth),
+              accounts, tokens, trusted.empty() ? "none" : trusted);
+    if (setup_.config.auth == station::AccessMode::Open) {
+      log_.warn("auth: [http] auth = \"open\": anyone who reaches the charger may change every setting");
+    } else if (accounts == 0 && tokens == 0) {
+      log_.info("auth: no accounts yet: changes only from the trusted networks; `evsed passwd admin` adds one");
+    }
   }
 
   void start_session_log() {
@@ -460,6 +528,7 @@ class Daemon {
   std::optional<ChargePoint> cp_;
   std::optional<LiveStation> station_;
   std::optional<sessions::SessionLog> sessions_;
+  std::optional<auth::Gate> gate_;
   std::optional<http::RestApi> api_;
   std::optional<http::HttpServer> server_;
   std::optional<mqtt::Bridge> bridge_;

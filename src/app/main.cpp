@@ -21,6 +21,7 @@
 #include "evsed/app/daemon.hpp"
 #include "evsed/app/network_info.hpp"
 #include "evsed/app/options.hpp"
+#include "evsed/app/passwd.hpp"
 #include "evsed/app/settings_store.hpp"
 #include "evsed/hw/gpio_board.hpp"
 #include "evsed/hw/library_version.hpp"
@@ -121,6 +122,7 @@ int check_config(const evsed::app::Options& options) {
 
 int main(int argc, char** argv) {
   using namespace evsed::app;
+  if (argc >= 2 && std::string_view{argv[1]} == "passwd") return run_passwd(argc, argv);
   auto parsed = parse_options(argc, argv);
   if (auto* err = std::get_if<std::string>(&parsed)) {
     std::cerr << "evsed: " << *err << "\n";

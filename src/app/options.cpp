@@ -25,7 +25,10 @@ std::string usage() {
          "                       directory, print every problem, exit 0 or 78\n"
          "  --urls               print the addresses the configured HTTP listener answers on\n"
          "  --version            print the version and the libraries in use, then exit\n"
-         "  --help               print this help, then exit\n";
+         "  --help               print this help, then exit\n"
+         "\n"
+         "       evsed passwd USER [--role admin|viewer] [--delete] [--state-dir DIR]\n"
+         "                       set an account's password (then: systemctl reload evsed)\n";
 }
 
 std::variant<Options, std::string> parse_options(int argc, const char* const* argv) {

@@ -1,3 +1,4 @@
+#include "evsed/http/auth_header.hpp"
 #include "evsed/http/metrics.hpp"
 #include "evsed/http/rest_api.hpp"
 
@@ -267,7 +268,81 @@ void RestApi::handle(const HttpRequest& req, Respond respond) {
     return respond(bad_request(*p.oversized(), *p.oversized() + " is too large (more than " +
                                                    std::to_string(Params::kMaxValue) + " bytes)"));
   }
-  route(req, path, p, std::move(respond));
+  station::Access& access = station_.access();
+  const station::Role need = station::required_role(access.mode(), !reads, path);
+  if (need == station::Role::None && path != "/whoami") {
+    verdict_ = {};
+    return route(req, path, p, std::move(respond));
+  }
+  const Authorization auth = parse_authorization(req.authorization);
+  if (auth.problem) return respond(unauthorized(*auth.problem));
+  // The check may finish later (a password is verified off the loop): what it needs is copied.
+  auto rq = std::make_shared<const HttpRequest>(req);
+  auto params = std::make_shared<const Params>(p);
+  access.check({req.peer, auth.user, auth.password, auth.bearer},
+               [this, rq, params, need, respond = std::move(respond)](station::Verdict v) mutable {
+                 if (v.retry_after_s > 0) {
+                   HttpResponse r = json_reply(Json{{"error", "too many failed logins from this address; wait " +
+                                                                  std::to_string(v.retry_after_s) + " s"}},
+                                               429);
+                   r.headers.emplace_back("Retry-After", std::to_string(v.retry_after_s));
+                   return respond(std::move(r));
+                 }
+                 if (v.role < need) {
+                   if (v.role == station::Role::None) {
+                     return respond(unauthorized(v.refused ? "wrong name, password or token" : "log in to do this"));
+                   }
+                   return respond(json_reply(Json{{"error", "this needs an admin; " + v.who + " is a " +
+                                                                std::string{station::to_string(v.role)}}},
+                                             403));
+                 }
+                 verdict_ = std::move(v);
+                 const auto [path, query] = split_target(rq->target);
+                 route(*rq, path, *params, std::move(respond));
+               });
+}
+
+HttpResponse RestApi::unauthorized(const std::string& why) {
+  HttpResponse r = json_reply(Json{{"error", why}}, 401);
+  // A browser asks for a name and password; API clients send a token.
+  r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"evsed\", charset=\"UTF-8\"");
+  return r;
+}
+
+void RestApi::route_tokens(const HttpRequest& req, std::string_view path, const Params& p, Respond respond) {
+  station::Access& access = station_.access();
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  if (path == "/tokens") {
+    if (get) {
+      Json list = Json::array();
+      for (const auto& t : access.tokens()) {
+        list.push_back({{"id", t.id}, {"name", t.name}, {"role", station::to_string(t.role)}, {"created", t.created}});
+      }
+      return respond(json_reply(Json{{"tokens", list}}));
+    }
+    if (req.method != "POST") return respond(wrong_method("GET, POST"));
+    for (const auto& [name, value] : p.items()) {
+      if (name != "name" && name != "role") return respond(bad_request(name, "unknown parameter (allowed: name, role)"));
+    }
+    const auto name = p.get("name");
+    const auto role = station::role_from(p.get("role").value_or("admin"));
+    if (!name) return respond(bad_request("name", "a token needs a name (name=evcc)"));
+    if (!role) return respond(bad_request("role", "role must be viewer or admin"));
+    return access.create_token(*name, *role, [respond](std::optional<station::NewToken> t, std::string why) {
+      if (!t) return respond(json_reply(Json{{"error", why}}, why.starts_with("cannot save") ? 500 : 400));
+      respond(json_reply(Json{{"id", t->info.id}, {"name", t->info.name}, {"role", station::to_string(t->info.role)},
+                              {"created", t->info.created}, {"token", t->secret}},
+                         201));
+    });
+  }
+  const std::string id{path.substr(std::string_view{"/tokens/"}.size())};
+  if (req.method != "DELETE" && req.method != "POST") return respond(wrong_method("DELETE, POST"));
+  access.revoke_token(id, [respond, id](bool found, std::string note) {
+    if (!found) return respond(json_reply(Json{{"error", note}}, 404));
+    Json j{{"revoked", id}};
+    if (!note.empty()) j["note"] = note;
+    respond(json_reply(j));
+  });
 }
 
 void RestApi::route(const HttpRequest& req, std::string_view path, const Params& p, Respond respond) {
@@ -292,6 +367,13 @@ void RestApi::route(const HttpRequest& req, std::string_view path, const Params&
     return post_color(*which, p, std::move(respond));
   }
   if (path == "/power_day") return respond(get ? get_power_day() : wrong_method("GET"));
+  if (path == "/tokens" || path.starts_with("/tokens/")) return route_tokens(req, path, p, std::move(respond));
+  if (path == "/whoami") {
+    if (!get) return respond(wrong_method("GET"));
+    return respond(json_reply(Json{{"role", station::to_string(verdict_.role)},
+                                   {"who", verdict_.who},
+                                   {"auth", station::to_string(station_.access().mode())}}));
+  }
   if (path == "/metrics") {
     if (!get) return respond(wrong_method("GET"));
     HttpResponse r;

@@ -153,6 +153,10 @@ class Session : public std::enable_shared_from_this<Session> {
     in.referer = std::string{req[bhttp::field::referer]};
     in.accept_encoding = std::string{req[bhttp::field::accept_encoding]};
     in.if_none_match = std::string{req[bhttp::field::if_none_match]};
+    in.authorization = std::string{req[bhttp::field::authorization]};
+    in.peer = peer_.is_v6() && peer_.to_v6().is_v4_mapped()
+                  ? asio::ip::make_address_v4(asio::ip::v4_mapped, peer_.to_v6()).to_string()
+                  : peer_.to_string();
     const bool head = req.method() == bhttp::verb::head;
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();

@@ -21,7 +21,8 @@ EVSED = {
     "sim": {"core", "hw"},
     "worker": set(),
     "sessions": {"core", "station", "worker"},
-    "app": {"core", "station", "http", "mqtt", "meters", "hw", "sim", "worker", "sessions"},
+    "auth": {"core", "station", "worker"},
+    "app": {"core", "station", "http", "mqtt", "meters", "hw", "sim", "worker", "sessions", "auth"},
     "tools": {"core", "meters"},
 }
 
@@ -32,16 +33,17 @@ LIBRARIES = {
     "mqtt": {"mqtt"},            # Paho MQTT C++
     "modbus.h": {"meters", "tools"},
     "gpiod.h": {"hw"},
-    "spdlog": {"mqtt", "meters", "app", "tools", "sessions"},
+    "spdlog": {"mqtt", "meters", "app", "tools", "sessions", "auth"},
+    "sodium.h": {"auth"},
     "sqlite3.h": {"sessions"},
     "zlib.h": {"http"},
-    "nlohmann": {"station", "http", "mqtt", "app"},
+    "nlohmann": {"station", "http", "mqtt", "app", "auth"},
     "toml++": {"app"},
     "systemd": {"app"},
 }
 # POSIX and Linux headers: I/O belongs to the adapters, never to the core or the Station.
 POSIX = re.compile(r"^(unistd\.h|fcntl\.h|poll\.h|dirent\.h|ifaddrs\.h|sys/|arpa/|net/|linux/|netinet/)")
-POSIX_AREAS = {"http", "mqtt", "meters", "hw", "app", "tools"}
+POSIX_AREAS = {"http", "mqtt", "meters", "hw", "app", "tools", "auth"}
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 

@@ -42,7 +42,7 @@ export class Evsed {
     for (let i = 0; i < 100; i++) {
       try {
         const r = await fetch(`${this.url}/settings`);
-        if (r.ok) return this;
+        if (r.status < 500) return this;  // 401 too: mode "all" asks for a login
       } catch { /* not yet */ }
       await sleep(100);
     }

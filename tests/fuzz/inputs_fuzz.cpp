@@ -14,6 +14,9 @@
 #include "evsed/app/config.hpp"
 #include "evsed/app/settings_store.hpp"
 #include "evsed/core/outside_text.hpp"
+#include "evsed/auth/accounts.hpp"
+#include "evsed/auth/network.hpp"
+#include "evsed/http/auth_header.hpp"
 #include "evsed/http/sessions_api.hpp"
 #include "evsed/meters/profile.hpp"
 #include "evsed/mqtt/topics.hpp"
@@ -24,7 +27,7 @@ using namespace evsed;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  const std::uint8_t which = data[0] % 9;
+  const std::uint8_t which = data[0] % 10;
   const std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
   const auto nl = rest.find('\n');
   const std::string_view first = rest.substr(0, nl);
@@ -95,6 +98,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (csv.find("\r\n") == std::string::npos) __builtin_trap();
       }
       (void)http::parse_day(first);
+      break;
+    }
+    case 8: {  // credentials and the files behind them
+      const auto a = http::parse_authorization(first);
+      if (a.problem && (a.user || a.bearer)) __builtin_trap();  // refused means no credentials
+      std::string error;
+      if (auto n = auth::parse_network(first, error)) (void)auth::contains(*n, second);
+      (void)auth::parse_accounts(std::string{rest});
+      (void)auth::parse_tokens(std::string{rest});
+      (void)auth::name_problem(first);
       break;
     }
     default: {

@@ -13,6 +13,7 @@
 #include "evsed/hw/gpio_board.hpp"
 #include "evsed/meters/meter_type.hpp"
 #include "evsed/meters/profile.hpp"
+#include "evsed/station/access.hpp"
 #include "evsed/station/mqtt_settings.hpp"
 
 namespace evsed::app {
@@ -55,6 +56,8 @@ struct Config {
   std::optional<std::string> http_listen;
   std::vector<std::string> allowed_hosts;  // [http] names besides IPs, localhost and this host's name
   int max_connections_per_client = 64;
+  station::AccessMode auth = station::AccessMode::Writes;  // [http] auth
+  std::vector<std::string> trusted_networks{"127.0.0.0/8", "::1"};  // their requests count as admin
   std::string www_root;  // the dashboard's files; empty: the installed ones (the source tree's from a build)
   BoardKind board = BoardKind::Sim;
   hw::GpioBoardConfig gpio;  // [board] keys of the "gpio" board

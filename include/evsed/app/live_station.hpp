@@ -59,6 +59,8 @@ class LiveStation final : public station::Station {
   void report_mqtt_connected(bool connected) override;
   [[nodiscard]] std::vector<station::PowerSlot> power_day() const override;
   [[nodiscard]] station::History& history() override { return *history_; }
+  [[nodiscard]] station::Access& access() override { return *access_; }
+  void attach_access(station::Access* a) { access_ = a ? a : &open_access_; }
   void report_session(std::shared_ptr<const station::SessionRecord> closed) override;
   bool restart() override;
   void erase_settings(std::function<void(std::optional<std::string>)> done) override;
@@ -140,6 +142,8 @@ class LiveStation final : public station::Station {
 
   station::NoHistory no_history_{"the session log is disabled ([sessions] enabled = false)"};
   station::History* history_ = &no_history_;
+  station::OpenAccess open_access_;
+  station::Access* access_ = &open_access_;
 
   std::function<void()> restart_;
   // Callbacks from the FileWriter may arrive after this is gone (shutdown).

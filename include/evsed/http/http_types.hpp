@@ -22,6 +22,8 @@ struct HttpRequest {
   std::string referer;
   std::string accept_encoding;  // for precompressed files
   std::string if_none_match;    // for ETags
+  std::string authorization;    // "Basic ..." / "Bearer ..."
+  std::string peer;             // the client's IP address
   bool has_host = false;
 };
 

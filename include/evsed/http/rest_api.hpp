@@ -55,6 +55,8 @@ class RestApi {
 
  private:
   void route(const HttpRequest& req, std::string_view path, const Params& p, Respond respond);
+  void route_tokens(const HttpRequest& req, std::string_view path, const Params& p, Respond respond);
+  static HttpResponse unauthorized(const std::string& why);
   HttpResponse get_settings();
   void post_settings(const Params& p, Respond respond);
   void post_mqtt(const Params& p, Respond respond);
@@ -76,6 +78,7 @@ class RestApi {
   std::shared_ptr<const std::string> cached_settings_;
   EventsApi events_{station_, [this] { return get_settings().shared_body; }};
   std::shared_ptr<const StaticSite> site_;
+  station::Verdict verdict_;  // of the request being routed
   std::string site_missing_;
 };
 

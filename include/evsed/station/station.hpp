@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "evsed/station/access.hpp"
 #include "evsed/station/change.hpp"
 #include "evsed/station/commands.hpp"
 #include "evsed/station/history.hpp"
@@ -50,6 +51,9 @@ class Station {
   virtual void report_mqtt_connected(bool connected) = 0;
 
   [[nodiscard]] virtual std::vector<PowerSlot> power_day() const = 0;
+
+  // Who may do what (OpenAccess when there are no accounts).
+  [[nodiscard]] virtual Access& access() = 0;
 
   // The charging sessions (a NoHistory when there is no session log).
   [[nodiscard]] virtual History& history() = 0;

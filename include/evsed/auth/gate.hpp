@@ -1,0 +1,95 @@
+#pragma once
+// The access port's implementation: trusted networks, accounts (HTTP Basic),
+// API tokens (bearer). Password checks run on a worker thread (Argon2id takes
+// tens of milliseconds and 64 MiB); a check that succeeded is remembered for a
+// while, keyed by a keyed hash of the credentials. Failures are counted per
+// source address: after a few, that address waits longer each time.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "evsed/auth/accounts.hpp"
+#include "evsed/auth/network.hpp"
+#include "evsed/core/units.hpp"
+#include "evsed/station/access.hpp"
+#include "evsed/worker/job_thread.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace evsed::auth {
+
+struct GateConfig {
+  station::AccessMode mode = station::AccessMode::Writes;
+  std::vector<Network> trusted;
+  std::vector<Account> accounts;
+  std::vector<StoredToken> tokens;
+};
+
+// Failed logins from one address allowed before it must wait; the wait then
+// doubles with each failure, up to kMaxLockout; failures older than
+// kFailureMemory are forgotten.
+inline constexpr int kFreeFailures = 5;
+inline constexpr core::Seconds kMaxLockout{900};
+inline constexpr core::Seconds kFailureMemory{900};
+// A verified password is trusted again without Argon2id for this long.
+inline constexpr core::Seconds kVerifiedFor{300};
+// Password checks waiting at most; more: "try again" (a flood cannot queue gigabytes).
+inline constexpr std::size_t kMaxPendingChecks = 16;
+
+class Gate final : public station::Access {
+ public:
+  using Post = std::function<void(std::function<void()>)>;
+  // Writes tokens.json (atomically, 0600); the callback gets the failure, if any.
+  using SaveTokens = std::function<void(std::string content, std::function<void(std::optional<std::string>)>)>;
+  using Now = std::function<core::TimePoint()>;
+  using Epoch = std::function<std::int64_t()>;
+
+  Gate(GateConfig config, Post post, SaveTokens save, Now now, Epoch epoch, std::shared_ptr<spdlog::logger> log);
+  ~Gate() override;
+
+  // A reload: mode, networks, accounts (tokens stay, they are evsed's own).
+  void reconfigure(station::AccessMode mode, std::vector<Network> trusted, std::vector<Account> accounts);
+
+  [[nodiscard]] station::AccessMode mode() const override { return config_.mode; }
+  void check(const station::Credentials& c, std::function<void(station::Verdict)> done) override;
+  [[nodiscard]] std::vector<station::TokenInfo> tokens() const override;
+  void create_token(std::string name, station::Role role,
+                    std::function<void(std::optional<station::NewToken>, std::string)> done) override;
+  void revoke_token(const std::string& id, std::function<void(bool, std::string)> done) override;
+
+ private:
+  struct Failures {
+    int count = 0;
+    core::TimePoint last{};
+    core::TimePoint blocked_until{};
+  };
+  struct Remembered {
+    station::Role role;
+    core::TimePoint until;
+  };
+  void failed(const std::string& source, const std::string& what);
+  [[nodiscard]] std::string remember_key(const std::string& user, const std::string& password) const;
+  void save_tokens(std::function<void(std::optional<std::string>)> done);
+
+  GateConfig config_;
+  Post post_;
+  SaveTokens save_;
+  Now now_;
+  Epoch epoch_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::map<std::string, Failures> failures_;
+  std::map<std::string, Remembered> remembered_;
+  std::array<unsigned char, 32> remember_secret_{};
+  std::string dummy_hash_;  // checked for unknown names, so they take as long as known ones
+  std::size_t pending_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  worker::JobThread worker_;  // last: stops first
+};
+
+}  // namespace evsed::auth

@@ -1,0 +1,99 @@
+#pragma once
+// Who may do what: the access port behind the Station. Front-ends hand over
+// the credentials a request carried (and where it came from) and get a role;
+// the policy (which request needs which role) is one table here, so every
+// front-end applies the same rules. The accounts and tokens behind it live in
+// the auth area; without them (tests, the fuzzer) everyone is admin.
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace evsed::station {
+
+enum class Role : std::uint8_t { None = 0, Viewer = 1, Admin = 2 };
+std::string_view to_string(Role r);  // "none", "viewer", "admin"
+std::optional<Role> role_from(std::string_view name);  // viewer, admin
+
+// [http] auth.
+enum class AccessMode : std::uint8_t {
+  Open,    // SmartEVSE's behaviour: anyone who reaches the port may do anything (closed networks only)
+  Writes,  // reading is open; every change needs an admin (the default)
+  All,     // everything needs a login
+};
+struct AccessModeInfo {
+  AccessMode mode;
+  std::string_view name;
+  std::string_view meaning;
+};
+inline constexpr std::array<AccessModeInfo, 3> kAccessModes{{
+    {AccessMode::Open, "open", "no login: anyone who reaches the port may change everything"},
+    {AccessMode::Writes, "writes", "reading is open; changes need an admin"},
+    {AccessMode::All, "all", "everything needs a login"},
+}};
+std::string_view to_string(AccessMode m);
+std::optional<AccessMode> access_mode_from(std::string_view name);
+
+// The role a request needs: changes (and the token list) an admin, reading a
+// viewer in mode "all", nothing else.
+Role required_role(AccessMode mode, bool changes, std::string_view path);
+
+struct Credentials {
+  std::string source;  // the peer's IP address, as text
+  std::optional<std::string> user;      // HTTP Basic
+  std::optional<std::string> password;
+  std::optional<std::string> bearer;    // an API token
+};
+
+struct Verdict {
+  Role role = Role::None;
+  std::string who;           // "admin", "token evcc", "trusted 127.0.0.1"; empty when nobody
+  bool refused = false;      // credentials were given and are wrong
+  int retry_after_s = 0;     // > 0: too many failures from this source; not even checked
+};
+
+struct TokenInfo {
+  std::string id;
+  std::string name;
+  Role role = Role::Viewer;
+  std::int64_t created = 0;  // Unix time
+};
+
+struct NewToken {
+  TokenInfo info;
+  std::string secret;  // shown once, never stored
+};
+
+class Access {
+ public:
+  virtual ~Access() = default;
+  [[nodiscard]] virtual AccessMode mode() const = 0;
+  // `done` runs on the loop (at once when nothing slow is needed).
+  virtual void check(const Credentials& c, std::function<void(Verdict)> done) = 0;
+
+  [[nodiscard]] virtual std::vector<TokenInfo> tokens() const = 0;
+  // Answered once it is on disk; the secret is in the reply only.
+  virtual void create_token(std::string name, Role role, std::function<void(std::optional<NewToken>, std::string)> done) = 0;
+  // Stops working at once; `done` once that is on disk too (false: no such token).
+  virtual void revoke_token(const std::string& id, std::function<void(bool, std::string)> done) = 0;
+};
+
+// Without accounts: everyone may do everything (what "open" means).
+class OpenAccess final : public Access {
+ public:
+  [[nodiscard]] AccessMode mode() const override { return AccessMode::Open; }
+  void check(const Credentials&, std::function<void(Verdict)> done) override { done({Role::Admin, "anyone", false, 0}); }
+  [[nodiscard]] std::vector<TokenInfo> tokens() const override { return {}; }
+  void create_token(std::string, Role, std::function<void(std::optional<NewToken>, std::string)> done) override {
+    done(std::nullopt, "there are no accounts on this charger");
+  }
+  void revoke_token(const std::string&, std::function<void(bool, std::string)> done) override {
+    done(false, "there are no accounts on this charger");
+  }
+};
+
+}  // namespace evsed::station

@@ -1,0 +1,165 @@
+#include "evsed/auth/gate.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "evsed/core/outside_text.hpp"
+
+namespace evsed::auth {
+
+using station::Role;
+using station::Verdict;
+
+Gate::Gate(GateConfig config, Post post, SaveTokens save, Now now, Epoch epoch, std::shared_ptr<spdlog::logger> log)
+    : config_(std::move(config)),
+      post_(std::move(post)),
+      save_(std::move(save)),
+      now_(std::move(now)),
+      epoch_(std::move(epoch)),
+      log_(std::move(log)) {
+  randombytes_buf(remember_secret_.data(), remember_secret_.size());
+  // Made on the worker: it is as slow as any check.
+  worker_.submit([this] {
+    unsigned char noise[16];
+    randombytes_buf(noise, sizeof noise);
+    dummy_hash_ = hash_password(std::string_view{reinterpret_cast<const char*>(noise), sizeof noise}).value_or("");
+  });
+}
+
+Gate::~Gate() { worker_.drain(); }
+
+void Gate::reconfigure(station::AccessMode mode, std::vector<Network> trusted, std::vector<Account> accounts) {
+  config_.mode = mode;
+  config_.trusted = std::move(trusted);
+  config_.accounts = std::move(accounts);
+  remembered_.clear();  // a changed password must be checked again
+}
+
+std::string Gate::remember_key(const std::string& user, const std::string& password) const {
+  unsigned char d[32];
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, remember_secret_.data(), remember_secret_.size(), sizeof d);
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(user.data()), user.size());
+  const unsigned char zero = 0;
+  crypto_generichash_update(&st, &zero, 1);
+  crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(password.data()), password.size());
+  crypto_generichash_final(&st, d, sizeof d);
+  return std::string(reinterpret_cast<const char*>(d), sizeof d);
+}
+
+void Gate::failed(const std::string& source, const std::string& what) {
+  const auto now = now_();
+  Failures& f = failures_[source];
+  if (now - f.last > kFailureMemory) f.count = 0;
+  ++f.count;
+  f.last = now;
+  if (f.count >= kFreeFailures) {
+    const auto wait = std::min<std::int64_t>(kMaxLockout.count(), std::int64_t{1} << std::min(f.count - kFreeFailures, 20));
+    f.blocked_until = now + core::Seconds{wait};
+    log_->warn("auth: {} from {} ({} failures in a row): refused for {} s", what, core::shown(source), f.count, wait);
+  } else {
+    log_->warn("auth: {} from {} ({} failures in a row)", what, core::shown(source), f.count);
+  }
+}
+
+void Gate::check(const station::Credentials& c, std::function<void(Verdict)> done) {
+  if (any_contains(config_.trusted, c.source)) return done({Role::Admin, "trusted " + c.source, false, 0});
+  const bool given = c.bearer || c.user;
+  if (!given) return done({});
+  const auto now = now_();
+  if (auto it = failures_.find(c.source); it != failures_.end() && it->second.blocked_until > now) {
+    const auto left = std::chrono::ceil<core::Seconds>(it->second.blocked_until - now).count();
+    return done({Role::None, {}, true, static_cast<int>(std::max<std::int64_t>(1, left))});
+  }
+  if (c.bearer) {
+    const std::string digest = token_digest(*c.bearer);
+    for (const auto& t : config_.tokens) {
+      if (t.digest.size() == digest.size() && sodium_memcmp(t.digest.data(), digest.data(), digest.size()) == 0) {
+        failures_.erase(c.source);
+        return done({t.info.role, "token " + t.info.name, false, 0});
+      }
+    }
+    failed(c.source, "unknown API token");
+    return done({Role::None, {}, true, 0});
+  }
+  const std::string user = *c.user;
+  const std::string password = c.password.value_or("");
+  const std::string key = remember_key(user, password);
+  if (auto it = remembered_.find(key); it != remembered_.end() && it->second.until > now) {
+    failures_.erase(c.source);  // the right password from here: the count starts again
+    return done({it->second.role, user, false, 0});
+  }
+  if (pending_ >= kMaxPendingChecks) return done({Role::None, {}, true, 1});
+  const auto account = std::find_if(config_.accounts.begin(), config_.accounts.end(),
+                                    [&](const Account& a) { return a.name == user; });
+  const std::string hash = account != config_.accounts.end() ? account->hash : std::string{};
+  const Role role = account != config_.accounts.end() ? account->role : Role::None;
+  ++pending_;
+  worker_.submit([this, hash, password, role, user, key, source = c.source, done = std::move(done),
+                  alive = std::weak_ptr<bool>(alive_)]() mutable {
+    // Unknown names are checked against a dummy: no timing tells which names exist.
+    bool ok = false;
+    if (!hash.empty()) {
+      ok = verify_password(hash, password);
+    } else {
+      (void)verify_password(dummy_hash_, password);
+    }
+    post_([this, ok, role, user, key, source, done = std::move(done), alive]() mutable {
+      if (!alive.lock()) return;
+      --pending_;
+      if (!ok) {
+        failed(source, "wrong name or password for '" + core::shown(user) + "'");
+        return done({Role::None, {}, true, 0});
+      }
+      failures_.erase(source);
+      remembered_[key] = {role, now_() + kVerifiedFor};
+      done({role, user, false, 0});
+    });
+  });
+}
+
+std::vector<station::TokenInfo> Gate::tokens() const {
+  std::vector<station::TokenInfo> out;
+  for (const auto& t : config_.tokens) out.push_back(t.info);
+  return out;
+}
+
+void Gate::save_tokens(std::function<void(std::optional<std::string>)> done) {
+  save_(tokens_json(config_.tokens), std::move(done));
+}
+
+void Gate::create_token(std::string name, Role role,
+                        std::function<void(std::optional<station::NewToken>, std::string)> done) {
+  if (auto why = name_problem(name)) return done(std::nullopt, "name: " + *why);
+  if (role == Role::None) return done(std::nullopt, "role: viewer or admin");
+  station::NewToken t{{random_id(), std::move(name), role, epoch_()}, random_token()};
+  config_.tokens.push_back({t.info, token_digest(t.secret)});
+  save_tokens([this, t, done = std::move(done), alive = std::weak_ptr<bool>(alive_)](std::optional<std::string> e) {
+    if (!alive.lock()) return;
+    if (e) {
+      // Not on disk: not given out.
+      std::erase_if(config_.tokens, [&](const StoredToken& s) { return s.info.id == t.info.id; });
+      return done(std::nullopt, "cannot save the token: " + *e);
+    }
+    log_->info("auth: token '{}' ({}) created", t.info.name, station::to_string(t.info.role));
+    done(t, {});
+  });
+}
+
+void Gate::revoke_token(const std::string& id, std::function<void(bool, std::string)> done) {
+  const auto it = std::find_if(config_.tokens.begin(), config_.tokens.end(),
+                               [&](const StoredToken& t) { return t.info.id == id; });
+  if (it == config_.tokens.end()) return done(false, "no token " + core::shown(id));
+  const std::string name = it->info.name;
+  config_.tokens.erase(it);  // refused from this moment on
+  save_tokens([this, name, done = std::move(done), alive = std::weak_ptr<bool>(alive_)](std::optional<std::string> e) {
+    if (!alive.lock()) return;
+    if (e) return done(true, "revoked, but not yet on disk: " + *e);
+    log_->info("auth: token '{}' revoked", name);
+    done(true, {});
+  });
+}
+
+}  // namespace evsed::auth

@@ -1,0 +1,184 @@
+// Access: the policy table, the Authorization header, source networks, the
+// accounts and tokens files, and the Gate's verdicts (with a loop the test runs).
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <mutex>
+
+#include "evsed/auth/gate.hpp"
+#include "evsed/http/auth_header.hpp"
+
+namespace evsed {
+namespace {
+
+using station::AccessMode;
+using station::Role;
+
+TEST(AccessPolicy, WhoMayDoWhat) {
+  EXPECT_EQ(station::required_role(AccessMode::Open, true, "/settings"), Role::None);
+  EXPECT_EQ(station::required_role(AccessMode::Writes, false, "/settings"), Role::None);
+  EXPECT_EQ(station::required_role(AccessMode::Writes, true, "/settings"), Role::Admin);
+  EXPECT_EQ(station::required_role(AccessMode::Writes, false, "/tokens"), Role::Admin);
+  EXPECT_EQ(station::required_role(AccessMode::All, false, "/"), Role::Viewer);
+  EXPECT_EQ(station::required_role(AccessMode::All, true, "/reboot"), Role::Admin);
+  for (const auto& m : station::kAccessModes) EXPECT_EQ(station::access_mode_from(m.name), m.mode);
+  EXPECT_FALSE(station::access_mode_from("none"));
+}
+
+TEST(AuthorizationHeader, BasicAndBearerStrictly) {
+  auto a = http::parse_authorization("Basic YWRtaW46cGE6c3M=");  // admin:pa:ss
+  EXPECT_EQ(a.user, "admin");
+  EXPECT_EQ(a.password, "pa:ss");
+  EXPECT_FALSE(a.problem);
+  a = http::parse_authorization("bearer evsed_abc");
+  EXPECT_EQ(a.bearer, "evsed_abc");
+  for (const char* bad : {"Basic", "Basic !!!!", "Basic YWRtaW4=", "Bearer", "Bearer a b", "Digest x", "Basic YQ==YQ=="}) {
+    EXPECT_TRUE(http::parse_authorization(bad).problem) << bad;
+  }
+  EXPECT_FALSE(http::parse_authorization("").problem);
+  EXPECT_EQ(http::base64_decode("aGk="), "hi");
+  EXPECT_FALSE(http::base64_decode("aGk"));
+}
+
+TEST(Networks, PrefixesAndMappedAddresses) {
+  std::string e;
+  auto lo = auth::parse_network("127.0.0.0/8", e);
+  ASSERT_TRUE(lo);
+  EXPECT_TRUE(auth::contains(*lo, "127.3.2.1"));
+  EXPECT_TRUE(auth::contains(*lo, "::ffff:127.0.0.1"));
+  EXPECT_FALSE(auth::contains(*lo, "128.0.0.1"));
+  auto lan = auth::parse_network("192.168.1.0/24", e);
+  EXPECT_TRUE(auth::contains(*lan, "192.168.1.200"));
+  EXPECT_FALSE(auth::contains(*lan, "192.168.2.1"));
+  auto one = auth::parse_network("::1", e);
+  EXPECT_TRUE(auth::contains(*one, "::1"));
+  EXPECT_FALSE(auth::contains(*one, "::2"));
+  EXPECT_TRUE(auth::contains(*auth::parse_network("0.0.0.0/0", e), "8.8.8.8"));
+  for (const char* bad : {"10.0.0.0/33", "fd00::/129", "10.0.0.0/", "10.0.0.0/x", "host.example", "", "10.0.0.256"}) {
+    EXPECT_FALSE(auth::parse_network(bad, e)) << bad;
+  }
+  EXPECT_FALSE(auth::contains(*lo, "not an address"));
+}
+
+TEST(AccountsFile, RoundTripAndRefusals) {
+  ASSERT_TRUE(auth::crypto_ready());
+  const auto hash = auth::hash_password("long enough");
+  ASSERT_TRUE(hash);
+  EXPECT_TRUE(hash->starts_with("$argon2id$"));
+  EXPECT_TRUE(auth::verify_password(*hash, "long enough"));
+  EXPECT_FALSE(auth::verify_password(*hash, "long enougH"));
+  std::vector<auth::Account> accounts{{"admin", Role::Admin, *hash}, {"tv", Role::Viewer, *hash}};
+  auto back = auth::parse_accounts(auth::accounts_json(accounts));
+  ASSERT_TRUE(std::holds_alternative<std::vector<auth::Account>>(back));
+  EXPECT_EQ(std::get<std::vector<auth::Account>>(back), accounts);
+  for (const char* bad : {"", "[]", "{\"users\": 1}", "{\"users\": [{\"name\": \"a\"}]}",
+                          "{\"users\": [{\"name\": \"a\", \"role\": \"root\", \"hash\": \"$argon2id$x\"}]}",
+                          "{\"users\": [{\"name\": \"a b\", \"role\": \"admin\", \"hash\": \"$argon2id$x\"}]}",
+                          "{\"users\": [{\"name\": \"a\", \"role\": \"admin\", \"hash\": \"plain\"}]}"}) {
+    EXPECT_TRUE(std::holds_alternative<std::string>(auth::parse_accounts(bad))) << bad;
+  }
+  EXPECT_TRUE(auth::password_problem("short"));
+  EXPECT_TRUE(auth::password_problem(std::string("ok\npassword")));
+  EXPECT_FALSE(auth::password_problem("a fine passphrase"));
+  const std::string t = auth::random_token();
+  EXPECT_TRUE(t.starts_with("evsed_"));
+  EXPECT_EQ(t.size(), 6U + 43U);
+  EXPECT_NE(t, auth::random_token());
+  EXPECT_EQ(auth::token_digest(t).size(), 64U);
+}
+
+// The Gate with a loop the test turns: posts queue until run() takes them.
+struct GateRig {
+  GateRig() {
+    auth::GateConfig c;
+    std::string e;
+    c.trusted.push_back(*auth::parse_network("10.1.0.0/16", e));
+    c.accounts.push_back({"admin", Role::Admin, *auth::hash_password("the admin password")});
+    c.accounts.push_back({"tv", Role::Viewer, *auth::hash_password("the viewer password")});
+    gate.emplace(
+        std::move(c),
+        [this](std::function<void()> f) {
+          std::lock_guard l(m);
+          posted.push_back(std::move(f));
+        },
+        [this](std::string content, std::function<void(std::optional<std::string>)> done) {
+          saved = std::move(content);
+          done(save_error);
+        },
+        [this] { return now; }, [] { return std::int64_t{1'800'000'000}; },
+        std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>()));
+  }
+  station::Verdict check(station::Credentials c) {
+    std::optional<station::Verdict> v;
+    gate->check(c, [&](station::Verdict r) { v = std::move(r); });
+    for (int i = 0; i < 500 && !v; ++i) {
+      std::deque<std::function<void()>> run;
+      {
+        std::lock_guard l(m);
+        run.swap(posted);
+      }
+      for (auto& f : run) f();
+      if (!v) std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+    return v.value_or(station::Verdict{Role::None, "no answer", true, 0});
+  }
+  std::mutex m;
+  std::deque<std::function<void()>> posted;
+  core::TimePoint now{std::chrono::hours{1}};
+  std::string saved;
+  std::optional<std::string> save_error;
+  std::optional<auth::Gate> gate;
+};
+
+TEST(Gate, RolesFromNetworksPasswordsAndTokens) {
+  GateRig r;
+  EXPECT_EQ(r.check({"10.1.2.3", {}, {}, {}}).role, Role::Admin);
+  EXPECT_EQ(r.check({"192.0.2.9", {}, {}, {}}).role, Role::None);
+  EXPECT_FALSE(r.check({"192.0.2.9", {}, {}, {}}).refused);
+  EXPECT_EQ(r.check({"192.0.2.9", "admin", "the admin password", {}}).role, Role::Admin);
+  EXPECT_EQ(r.check({"192.0.2.9", "tv", "the viewer password", {}}).role, Role::Viewer);
+  const auto wrong = r.check({"192.0.2.9", "admin", "nope nope", {}});
+  EXPECT_EQ(wrong.role, Role::None);
+  EXPECT_TRUE(wrong.refused);
+  EXPECT_TRUE(r.check({"192.0.2.9", "ghost", "whatever it is", {}}).refused);
+
+  std::optional<station::NewToken> made;
+  r.gate->create_token("evcc", Role::Admin, [&](std::optional<station::NewToken> t, std::string) { made = t; });
+  ASSERT_TRUE(made);
+  EXPECT_EQ(r.saved.find(made->secret), std::string::npos) << "the file has the digest only";
+  EXPECT_EQ(r.check({"192.0.2.9", {}, {}, made->secret}).role, Role::Admin);
+  bool revoked = false;
+  r.gate->revoke_token(made->info.id, [&](bool ok, std::string) { revoked = ok; });
+  EXPECT_TRUE(revoked);
+  EXPECT_EQ(r.check({"192.0.2.9", {}, {}, made->secret}).role, Role::None);
+
+  r.save_error = "disk full";
+  std::string why;
+  r.gate->create_token("ha", Role::Viewer, [&](std::optional<station::NewToken> t, std::string w) {
+    made = t;
+    why = w;
+  });
+  EXPECT_FALSE(made) << "a token not on disk is not handed out";
+  EXPECT_NE(why.find("disk full"), std::string::npos);
+  EXPECT_TRUE(r.gate->tokens().empty());
+}
+
+TEST(Gate, FailuresFromOneAddressMakeItWait) {
+  GateRig r;
+  for (int i = 0; i < auth::kFreeFailures; ++i) {
+    EXPECT_EQ(r.check({"192.0.2.7", {}, {}, "evsed_wrong"}).retry_after_s, 0) << i;
+  }
+  const auto blocked = r.check({"192.0.2.7", "admin", "the admin password", {}});
+  EXPECT_EQ(blocked.role, Role::None) << "even the right password waits";
+  EXPECT_EQ(blocked.retry_after_s, 1);
+  EXPECT_EQ(r.check({"192.0.2.8", "admin", "the admin password", {}}).role, Role::Admin) << "another address is not held";
+  r.now += std::chrono::seconds{2};
+  (void)r.check({"192.0.2.7", {}, {}, "evsed_wrong"});
+  EXPECT_EQ(r.check({"192.0.2.7", {}, {}, "evsed_wrong"}).retry_after_s, 2) << "the wait doubles";
+}
+
+}  // namespace
+}  // namespace evsed
