@@ -31,7 +31,7 @@ using namespace std::string_literals;
 constexpr std::array<std::string_view, 3> kMeterKeys{"type", "address", "timeout"};
 constexpr std::array<std::string_view, 23> kBoardKeys{"kind", "sysfs_root", "dev_root", "pwm_chip", "pwm_channel", "pwm_inverted", "adc_device", "adc_channel", "adc_sampling_frequency", "adc_samples_per_window", "pilot_gain", "pilot_offset", "proximity_channel", "thermal_zone", "contactor1", "contactor2", "pilot_disconnect", "lock_a", "lock_b", "lock_feedback", "rcm", "switch", "led"};
 constexpr std::array<std::string_view, 12> kTopKeys{"serial", "http", "board", "evse", "mains_meter", "ev_meter", "circuit_meter", "custom_meter", "modbus", "mqtt", "sessions", "simulator"};
-constexpr std::array<std::string_view, 6> kHttpKeys{"listen", "allowed_hosts", "max_connections_per_client", "www_root", "auth", "trusted_networks"};
+constexpr std::array<std::string_view, 9> kHttpKeys{"listen", "allowed_hosts", "max_connections_per_client", "www_root", "auth", "trusted_networks", "tls_listen", "tls_cert", "tls_key"};
 constexpr std::array<std::string_view, 10> kEvseKeys{"config", "current_min", "current_max", "current_main", "current_max_circuit", "enable_C2", "max_temp", "rcmon", "lock", "switch"};
 constexpr std::array<std::string_view, 9> kCustomMeterKeys{"byte_order", "data_type", "function", "current_register", "current_divisor", "power_register", "power_divisor", "energy_register", "energy_divisor"};
 constexpr std::array<std::string_view, 8> kModbusKeys{"port", "baud", "parity", "stop_bits", "response_timeout_ms", "turnaround_ms", "poll_interval_ms", "rs485"};
@@ -345,6 +345,24 @@ Config parse_root(const toml::table& root, Problems& problems) {
   std::string modes;
   for (const auto& m : station::kAccessModes) modes += (modes.empty() ? "\"" : ", \"") + std::string{m.name} + "\"";
   http.choice("auth", c.auth, station::access_mode_from, modes);
+  if (auto tls = http.string("tls_listen")) {
+    if (auto e = check_listen_address(*tls)) {
+      http.fail(*http.node_of("tls_listen"), "http.tls_listen = \"" + core::shown(*tls) + "\" is not allowed (" + *e + ")");
+    }
+    c.tls_listen = *tls;
+  }
+  for (auto [key, into] : {std::pair{"tls_cert", &c.tls_cert}, std::pair{"tls_key", &c.tls_key}}) {
+    if (auto v = http.string(key)) {
+      if (v->empty() || v->front() != '/' || core::has_control(*v)) {
+        http.fail(*http.node_of(key), "http." + std::string{key} + " = \"" + core::shown(*v) +
+                                          "\" is not allowed (allowed: an absolute file path)");
+      }
+      *into = *v;
+    }
+  }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    throw ConfigError{"http.tls_cert and http.tls_key go together (both, or neither for a self-signed pair)"};
+  }
   if (http.has("trusted_networks")) {
     c.trusted_networks = http.strings("trusted_networks", [](const std::string& text) -> std::optional<std::string> {
       std::string error;

@@ -26,6 +26,7 @@
 #include "evsed/app/settings_store.hpp"
 #include "evsed/app/simulator_api.hpp"
 #include "evsed/auth/gate.hpp"
+#include "evsed/http/certificate.hpp"
 #include "evsed/http/rest_api.hpp"
 #include "evsed/http/server.hpp"
 #include "evsed/hw/gpio_board.hpp"
@@ -195,6 +196,13 @@ class Daemon {
     }
     std::string endpoints;
     for (const auto& e : server_->local_endpoints()) endpoints += (endpoints.empty() ? "" : ", ") + e;
+    if (setup_.config.tls_listen && load_tls()) {
+      if (auto e = server_->listen_tls(*setup_.config.tls_listen)) {
+        log_.error("HTTPS: {}; HTTP goes on", *e);
+      } else {
+        endpoints += ", HTTPS on " + *setup_.config.tls_listen;
+      }
+    }
 
     watchdog_ = sd_watchdog_enabled(0, &watchdog_usec_) > 0;
     wait_for_stop_signal();
@@ -284,6 +292,7 @@ class Daemon {
     api_->set_options(rest_options(next));
     setup_.config = std::move(next);
     load_site();  // also picks up files updated in place
+    if (setup_.config.tls_listen && tls_loaded_) load_tls();  // a renewed certificate, without dropping anything
     if (gate_) {
       auto accounts = read_state_json<auth::Account>("users.json", auth::parse_accounts);
       log_access(accounts.size(), gate_->tokens().size());
@@ -380,6 +389,55 @@ class Daemon {
     } else if (accounts == 0 && tokens == 0) {
       log_.info("auth: no accounts yet: changes only from the trusted networks; `evsed passwd admin` adds one");
     }
+  }
+
+  // The HTTPS certificate: the configured files, else a self-signed pair made
+  // once in <state dir>/tls/. False when there is none to use (HTTP goes on).
+  bool load_tls() {
+    std::string cert = setup_.config.tls_cert, key = setup_.config.tls_key;
+    if (cert.empty()) {
+      const std::string dir = setup_.options.state_dir + "/tls";
+      cert = dir + "/cert.pem";
+      key = dir + "/key.pem";
+      std::error_code ec;
+      if (!std::filesystem::exists(cert, ec) || !std::filesystem::exists(key, ec)) {
+        std::filesystem::create_directories(dir, ec);
+        std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+        std::vector<std::string> names{"localhost"};
+        if (const auto h = host_name(); !h.empty()) names = {h, h + ".local", "localhost"};
+        std::vector<std::string> ips{"127.0.0.1", "::1"};
+        if (const auto& eth = station_->snapshot()->device.network; eth.eth_has_ip) ips.push_back(eth.eth_ip);
+        auto made = http::make_self_signed(names.front(), names, ips);
+        if (auto* e = std::get_if<std::string>(&made)) {
+          log_.error("HTTPS: no certificate: {}", *e);
+          return false;
+        }
+        const auto& pair = std::get<http::CertificatePair>(made);
+        if (auto e = write_file_atomically(key, pair.key_pem, FileSecrecy::Secret)) {
+          log_.error("HTTPS: {}", *e);
+          return false;
+        }
+        if (auto e = write_file_atomically(cert, pair.cert_pem)) {
+          log_.error("HTTPS: {}", *e);
+          return false;
+        }
+        log_.info("HTTPS: made a self-signed certificate in {} (set [http] tls_cert and tls_key for your own)", dir);
+      }
+    }
+    std::ifstream c(cert), k(key);
+    const std::string cert_pem{std::istreambuf_iterator<char>(c), {}};
+    const std::string key_pem{std::istreambuf_iterator<char>(k), {}};
+    if (cert_pem.empty() || key_pem.empty()) {
+      log_.error("HTTPS: cannot read {} and {}; HTTP goes on", cert, key);
+      return false;
+    }
+    if (auto e = server_->set_tls(cert_pem, key_pem)) {
+      log_.error("HTTPS: {}: {}; {}", cert, *e, tls_loaded_ ? "the certificate in force stays" : "HTTP goes on");
+      return false;
+    }
+    tls_loaded_ = true;
+    log_.info("HTTPS: certificate {} SHA-256 fingerprint {}", cert, http::fingerprint_sha256(cert_pem).value_or("?"));
+    return true;
   }
 
   void start_session_log() {
@@ -529,6 +587,7 @@ class Daemon {
   std::optional<LiveStation> station_;
   std::optional<sessions::SessionLog> sessions_;
   std::optional<auth::Gate> gate_;
+  bool tls_loaded_ = false;
   std::optional<http::RestApi> api_;
   std::optional<http::HttpServer> server_;
   std::optional<mqtt::Bridge> bridge_;

@@ -7,10 +7,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -73,6 +75,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Handler handler;
   ServerLimits limits;
   std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::shared_ptr<tcp::acceptor>> tls_acceptors;
+  std::shared_ptr<asio::ssl::context> tls;  // new TLS connections take the one in force
   std::vector<std::string> addresses;  // as given, for a reload
   std::size_t connections = 0;
   std::map<asio::ip::address, std::size_t> per_client;
@@ -80,15 +84,22 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   Impl(asio::io_context& i, Handler h, ServerLimits l) : io(i), handler(std::move(h)), limits(l) {}
 
-  void accept(std::shared_ptr<tcp::acceptor> acceptor);
+  void accept(std::shared_ptr<tcp::acceptor> acceptor, bool tls);
 };
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection, over plain TCP or TLS (Stream: beast::tcp_stream or an ssl_stream of one).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  using std::enable_shared_from_this<Session<Stream>>::weak_from_this;
+
  public:
-  Session(tcp::socket socket, asio::ip::address peer, std::shared_ptr<HttpServer::Impl> server)
-      : stream_(std::move(socket)), peer_(std::move(peer)), server_(std::move(server)) {
+  template <class... StreamArgs>
+  Session(asio::ip::address peer, std::shared_ptr<HttpServer::Impl> server, StreamArgs&&... args)
+      : stream_(std::forward<StreamArgs>(args)...), peer_(std::move(peer)), server_(std::move(server)) {
     ++server_->connections;
     ++server_->per_client[peer_];
   }
@@ -99,7 +110,21 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  void start() { read_request(); }
+  void hold(std::shared_ptr<asio::ssl::context> ctx) { tls_context_ = std::move(ctx); }
+
+  void start() {
+    if constexpr (kTls) {
+      lowest().expires_after(server_->limits.read_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+        if (ec) return self->close();  // not TLS, an old protocol, a client that gave up
+        self->read_request();
+      });
+    } else {
+      read_request();
+    }
+  }
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
  private:
   void read_request() {
@@ -108,7 +133,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_->limits.body_limit);
     if (buffer_.size() > 0) return read_rest();  // the next request is already here (pipelined)
     // Idle until the first byte; from then on the whole request has read_timeout.
-    stream_.expires_after(server_->limits.idle_timeout);
+    lowest().expires_after(server_->limits.idle_timeout);
     stream_.async_read_some(buffer_.prepare(1024), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
       if (ec) return self->close();
       self->buffer_.commit(n);
@@ -117,7 +142,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_rest() {
-    stream_.expires_after(server_->limits.read_timeout);
+    lowest().expires_after(server_->limits.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_request(e); });
   }
@@ -154,6 +179,7 @@ class Session : public std::enable_shared_from_this<Session> {
     in.accept_encoding = std::string{req[bhttp::field::accept_encoding]};
     in.if_none_match = std::string{req[bhttp::field::if_none_match]};
     in.authorization = std::string{req[bhttp::field::authorization]};
+    in.tls = kTls;
     in.peer = peer_.is_v6() && peer_.to_v6().is_v4_mapped()
                   ? asio::ip::make_address_v4(asio::ip::v4_mapped, peer_.to_v6()).to_string()
                   : peer_.to_string();
@@ -189,7 +215,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   template <class Body>
   void write(std::shared_ptr<bhttp::response<Body>> res, bool keep_alive) {
-    stream_.expires_after(server_->limits.write_timeout);
+    lowest().expires_after(server_->limits.write_timeout);
     bhttp::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
       if (ec || !keep_alive) return self->close();
       self->read_request();
@@ -235,7 +261,7 @@ class Session : public std::enable_shared_from_this<Session> {
     body_ = std::move(out.shared_body);
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
                                                     head ? asio::const_buffer{} : asio::buffer(*body_)};
-    stream_.expires_after(server_->limits.write_timeout);
+    lowest().expires_after(server_->limits.write_timeout);
     asio::async_write(stream_, buffers, [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
       self->body_.reset();
       if (ec || !keep_alive) return self->close();
@@ -292,13 +318,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void write_next() {
     if (out_queue_.empty() || stream_closed_) {
       writing_ = false;
-      if (!stream_closed_) stream_.expires_never();
+      if (!stream_closed_) lowest().expires_never();
       return;
     }
     writing_ = true;
     in_flight_ = std::move(out_queue_.front());  // held here until written, whatever happens to the queue
     out_queue_.pop_front();
-    stream_.expires_after(server_->limits.write_timeout);
+    lowest().expires_after(server_->limits.write_timeout);
     asio::async_write(stream_, asio::buffer(*in_flight_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->queued_bytes_ -= std::min(self->queued_bytes_, self->in_flight_->size());
       self->in_flight_.reset();
@@ -327,15 +353,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  // Before the stream: destroyed after it (the TLS stream uses it to the end).
+  std::shared_ptr<asio::ssl::context> tls_context_;
+  Stream stream_;
   asio::ip::address peer_;
   std::uint64_t request_id_ = 0;
   std::uint64_t answered_ = 0;
-  std::shared_ptr<Session> self_;  // while a request waits for its answer
+  std::shared_ptr<Session<Stream>> self_;  // while a request waits for its answer
   bool pending_keep_alive_ = false;
   unsigned pending_version_ = 11;
   bool pending_head_ = false;
@@ -354,15 +382,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-void HttpServer::Impl::accept(std::shared_ptr<tcp::acceptor> acceptor) {
-  acceptor->async_accept([self = shared_from_this(), acceptor](beast::error_code ec, tcp::socket socket) {
+void HttpServer::Impl::accept(std::shared_ptr<tcp::acceptor> acceptor, bool tls_listener) {
+  acceptor->async_accept([self = shared_from_this(), acceptor, tls_listener](beast::error_code ec, tcp::socket socket) {
     // Stopped, or closed by a reload.
     if (self->stopped || ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (ec) {
       // Out of descriptors or similar: try again shortly rather than spin.
       auto timer = std::make_shared<asio::steady_timer>(self->io, std::chrono::milliseconds(100));
-      timer->async_wait([self, timer, acceptor](beast::error_code) {
-        if (!self->stopped && acceptor->is_open()) self->accept(acceptor);
+      timer->async_wait([self, timer, acceptor, tls_listener](beast::error_code) {
+        if (!self->stopped && acceptor->is_open()) self->accept(acceptor, tls_listener);
       });
       return;
     }
@@ -370,13 +398,22 @@ void HttpServer::Impl::accept(std::shared_ptr<tcp::acceptor> acceptor) {
     const auto peer = socket.remote_endpoint(peer_ec);
     if (!peer_ec && self->connections < self->limits.max_connections &&
         self->per_client[peer.address()] < self->limits.max_connections_per_client) {
-      std::make_shared<Session>(std::move(socket), peer.address(), self)->start();
+      if (tls_listener && self->tls) {
+        // The session keeps the context it started with: a reload changes only later ones.
+        using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+        auto ctx = self->tls;
+        auto session = std::make_shared<Session<TlsStream>>(peer.address(), self, beast::tcp_stream(std::move(socket)), *ctx);
+        session->hold(std::move(ctx));
+        session->start();
+      } else if (!tls_listener) {
+        std::make_shared<Session<beast::tcp_stream>>(peer.address(), self, std::move(socket))->start();
+      }
     } else {
       if (!peer_ec && self->per_client[peer.address()] == 0) self->per_client.erase(peer.address());
       beast::error_code ignored;
       socket.close(ignored);  // over a limit: closed at once, costs nothing
     }
-    self->accept(acceptor);
+    self->accept(acceptor, tls_listener);
   });
 }
 
@@ -397,9 +434,53 @@ std::optional<std::string> HttpServer::listen(const std::string& address_port) {
   if (!ec) acceptor->bind(*endpoint, ec);
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return "cannot listen on " + address_port + ": " + ec.message();
-  impl_->accept(acceptor);
+  impl_->accept(acceptor, false);
   impl_->acceptors.push_back(std::move(acceptor));
   impl_->addresses.push_back(address_port);
+  return std::nullopt;
+}
+
+// The floor (documented in docs/security.md): TLS 1.2, ECDHE key exchange,
+// AEAD ciphers only; TLS 1.3's suites are all of that kind.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+std::optional<std::string> HttpServer::set_tls(const std::string& cert_pem, const std::string& key_pem) {
+  try {
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                     asio::ssl::context::no_compression | asio::ssl::context::single_dh_use);
+    SSL_CTX* native = ctx->native_handle();
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+    if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) return std::string{"no usable TLS 1.2 cipher"};
+    ctx->use_certificate_chain(asio::buffer(cert_pem));
+    ctx->use_private_key(asio::buffer(key_pem), asio::ssl::context::pem);
+    if (SSL_CTX_check_private_key(native) != 1) return std::string{"the key does not belong to the certificate"};
+    impl_->tls = std::move(ctx);
+    return std::nullopt;
+  } catch (const boost::system::system_error& e) {
+    return std::string{"the certificate or key cannot be used: "} + e.code().message();
+  }
+}
+
+std::optional<std::string> HttpServer::listen_tls(const std::string& address_port) {
+  if (!impl_->tls) return std::string{"no certificate"};
+  std::string error;
+  const auto endpoint = parse_endpoint(address_port, error);
+  if (!endpoint) return address_port + ": " + error;
+  auto acceptor = std::make_shared<tcp::acceptor>(impl_->io);
+  beast::error_code ec;
+  acceptor->open(endpoint->protocol(), ec);
+  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && endpoint->address().is_v6()) acceptor->set_option(asio::ip::v6_only(false), ec);
+  if (!ec) acceptor->bind(*endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen on " + address_port + ": " + ec.message();
+  impl_->accept(acceptor, true);
+  impl_->tls_acceptors.push_back(std::move(acceptor));
   return std::nullopt;
 }
 
@@ -448,9 +529,11 @@ std::size_t HttpServer::open_connections() const { return impl_->connections; }
 void HttpServer::stop() {
   if (impl_->stopped) return;
   impl_->stopped = true;
-  for (auto& a : impl_->acceptors) {
-    beast::error_code ignored;
-    a->close(ignored);
+  for (auto* list : {&impl_->acceptors, &impl_->tls_acceptors}) {
+    for (auto& a : *list) {
+      beast::error_code ignored;
+      a->close(ignored);
+    }
   }
 }
 

@@ -37,6 +37,7 @@ LIBRARIES = {
     "sodium.h": {"auth"},
     "sqlite3.h": {"sessions"},
     "zlib.h": {"http"},
+    "openssl": {"http"},
     "nlohmann": {"station", "http", "mqtt", "app", "auth"},
     "toml++": {"app"},
     "systemd": {"app"},

@@ -58,6 +58,9 @@ struct Config {
   int max_connections_per_client = 64;
   station::AccessMode auth = station::AccessMode::Writes;  // [http] auth
   std::vector<std::string> trusted_networks{"127.0.0.0/8", "::1"};  // their requests count as admin
+  std::optional<std::string> tls_listen;  // HTTPS ADDR:PORT; empty: none
+  std::string tls_cert;  // PEM files; empty: a self-signed pair in <state dir>/tls/
+  std::string tls_key;
   std::string www_root;  // the dashboard's files; empty: the installed ones (the source tree's from a build)
   BoardKind board = BoardKind::Sim;
   hw::GpioBoardConfig gpio;  // [board] keys of the "gpio" board

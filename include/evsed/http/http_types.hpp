@@ -25,6 +25,7 @@ struct HttpRequest {
   std::string authorization;    // "Basic ..." / "Bearer ..."
   std::string peer;             // the client's IP address
   bool has_host = false;
+  bool tls = false;  // it came over HTTPS
 };
 
 // A response that stays open (Server-Sent Events): the server writes the head,

@@ -46,6 +46,12 @@ class HttpServer {
   // the addresses in force before are taken again and the reason returned.
   std::optional<std::string> relisten(const std::vector<std::string>& addresses);
   void set_max_connections_per_client(std::size_t n);
+  // HTTPS: the certificate chain and key (PEM) new TLS connections get; TLS
+  // 1.2 and 1.3 only, forward-secret AEAD ciphers. Empty on success; on an
+  // error the context in force stays.
+  std::optional<std::string> set_tls(const std::string& cert_pem, const std::string& key_pem);
+  // A TLS listener (needs set_tls first); kept apart from relisten().
+  std::optional<std::string> listen_tls(const std::string& address_port);
   // Bound addresses, e.g. to learn the port after listening on port 0.
   [[nodiscard]] std::vector<std::string> local_endpoints() const;
   [[nodiscard]] std::size_t open_connections() const;
