@@ -20,6 +20,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <variant>
 
 namespace evsed::http {
 
@@ -241,9 +242,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     write(std::move(res), keep_alive);
   }
 
-  // Shared bytes (a cached GET /settings) go out as they are, behind a header
-  // written into this session's own buffer: no allocation per reply.
-  void send_shared(HttpResponse out, bool keep_alive, unsigned version, bool head) {
+  // The status line and the response's own headers, written by hand into head_.
+  void start_head(const HttpResponse& out, unsigned version) {
     head_.clear();
     head_ += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
     head_ += std::to_string(out.status);
@@ -253,6 +253,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     head_ += "\r\nServer: evsed\r\nContent-Type: ";
     head_ += out.content_type;
     for (const auto& [name, value] : out.headers) head_ += "\r\n" + name + ": " + value;
+  }
+
+  // Shared bytes (a cached GET /settings) go out as they are, behind a header
+  // written into this session's own buffer: no allocation per reply.
+  void send_shared(HttpResponse out, bool keep_alive, unsigned version, bool head) {
+    start_head(out, version);
     head_ += "\r\nContent-Length: ";
     head_ += std::to_string(out.shared_body->size());
     if (!keep_alive) head_ += "\r\nConnection: close";
@@ -292,15 +298,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   // Delimited by closing the connection (HTTP/1.1 §6.3): no length, no chunks.
   void send_stream(HttpResponse out, unsigned version) {
-    head_.clear();
-    head_ += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-    head_ += std::to_string(out.status);
-    head_ += ' ';
-    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(out.status));
-    head_.append(reason.data(), reason.size());
-    head_ += "\r\nServer: evsed\r\nContent-Type: ";
-    head_ += out.content_type;
-    for (const auto& [name, value] : out.headers) head_ += "\r\n" + name + ": " + value;
+    start_head(out, version);
     head_ += "\r\nConnection: close\r\n\r\n";
     queue(std::make_shared<const std::string>(std::move(head_)));
     watch_for_close();
@@ -422,11 +420,14 @@ HttpServer::HttpServer(asio::io_context& io, Handler handler, ServerLimits limit
 
 HttpServer::~HttpServer() { stop(); }
 
-std::optional<std::string> HttpServer::listen(const std::string& address_port) {
+namespace {
+
+// A listening socket (IPv6 ones take IPv4 too), or why there is none.
+std::variant<std::shared_ptr<tcp::acceptor>, std::string> open_acceptor(asio::io_context& io, const std::string& address_port) {
   std::string error;
   const auto endpoint = parse_endpoint(address_port, error);
   if (!endpoint) return address_port + ": " + error;
-  auto acceptor = std::make_shared<tcp::acceptor>(impl_->io);
+  auto acceptor = std::make_shared<tcp::acceptor>(io);
   beast::error_code ec;
   acceptor->open(endpoint->protocol(), ec);
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
@@ -434,8 +435,17 @@ std::optional<std::string> HttpServer::listen(const std::string& address_port) {
   if (!ec) acceptor->bind(*endpoint, ec);
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return "cannot listen on " + address_port + ": " + ec.message();
-  impl_->accept(acceptor, false);
-  impl_->acceptors.push_back(std::move(acceptor));
+  return acceptor;
+}
+
+}  // namespace
+
+std::optional<std::string> HttpServer::listen(const std::string& address_port) {
+  auto acceptor = open_acceptor(impl_->io, address_port);
+  if (auto* e = std::get_if<std::string>(&acceptor)) return *e;
+  auto& a = std::get<std::shared_ptr<tcp::acceptor>>(acceptor);
+  impl_->accept(a, false);
+  impl_->acceptors.push_back(std::move(a));
   impl_->addresses.push_back(address_port);
   return std::nullopt;
 }
@@ -468,19 +478,11 @@ std::optional<std::string> HttpServer::set_tls(const std::string& cert_pem, cons
 
 std::optional<std::string> HttpServer::listen_tls(const std::string& address_port) {
   if (!impl_->tls) return std::string{"no certificate"};
-  std::string error;
-  const auto endpoint = parse_endpoint(address_port, error);
-  if (!endpoint) return address_port + ": " + error;
-  auto acceptor = std::make_shared<tcp::acceptor>(impl_->io);
-  beast::error_code ec;
-  acceptor->open(endpoint->protocol(), ec);
-  if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec && endpoint->address().is_v6()) acceptor->set_option(asio::ip::v6_only(false), ec);
-  if (!ec) acceptor->bind(*endpoint, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return "cannot listen on " + address_port + ": " + ec.message();
-  impl_->accept(acceptor, true);
-  impl_->tls_acceptors.push_back(std::move(acceptor));
+  auto acceptor = open_acceptor(impl_->io, address_port);
+  if (auto* e = std::get_if<std::string>(&acceptor)) return *e;
+  auto& a = std::get<std::shared_ptr<tcp::acceptor>>(acceptor);
+  impl_->accept(a, true);
+  impl_->tls_acceptors.push_back(std::move(a));
   return std::nullopt;
 }
 

@@ -16,6 +16,7 @@
 
 #include "evsed/core/outside_text.hpp"
 #include "evsed/mqtt/topics.hpp"
+#include "evsed/worker/job_thread.hpp"
 
 namespace evsed::mqtt {
 
@@ -45,61 +46,6 @@ class Listener final : public ::mqtt::iaction_listener {
   }
 };
 
-// Retired clients say goodbye and are destroyed here, one after the other, on
-// one long-lived thread: a broker change costs no thread of its own.
-class Retirer {
- public:
-  Retirer() : thread_([this](std::stop_token st) { run(st); }) {}
-  ~Retirer() {
-    {
-      std::lock_guard lock(mutex_);
-      closing_ = true;
-    }
-    wake_.notify_all();
-  }
-  void add(std::function<void()> job) {
-    {
-      std::lock_guard lock(mutex_);
-      jobs_.push_back(std::move(job));
-    }
-    wake_.notify_one();
-  }
-  // Blocks until every goodbye given so far is done.
-  void drain() {
-    std::unique_lock lock(mutex_);
-    idle_.wait(lock, [this] { return jobs_.empty() && !busy_; });
-  }
-
- private:
-  void run(std::stop_token) {
-    while (true) {
-      std::function<void()> job;
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [this] { return !jobs_.empty() || closing_; });
-        if (jobs_.empty()) return;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-        busy_ = true;
-      }
-      job();
-      {
-        std::lock_guard lock(mutex_);
-        busy_ = false;
-      }
-      idle_.notify_all();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable idle_;
-  std::deque<std::function<void()>> jobs_;
-  bool busy_ = false;
-  bool closing_ = false;
-  std::jthread thread_;  // last: joined before the rest goes
-};
-
 }  // namespace
 
 struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
@@ -120,7 +66,9 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
   bool full_soon = false;
   std::chrono::seconds backoff{1};
   std::mt19937 rng{std::random_device{}()};
-  Retirer retirer;
+  // Retired clients say goodbye and are destroyed here, one after the other, on
+  // one long-lived thread: a broker change costs no thread of its own.
+  worker::JobThread retirer;
   station::Subscription subscription;
 
   std::map<std::string, Publication> published;  // last payload per suffix
@@ -275,7 +223,7 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
     published.clear();
     announced.reset();
     if (!client) return;
-    retirer.add([c = std::shared_ptr<::mqtt::async_client>(std::move(client)),
+    retirer.submit([c = std::shared_ptr<::mqtt::async_client>(std::move(client)),
                  l = std::shared_ptr<Listener>(std::move(listener)), topic = prefix + "/connected"]() mutable {
       try {
         if (c->is_connected()) {

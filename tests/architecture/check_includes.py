@@ -15,7 +15,7 @@ EVSED = {
     "core": set(),
     "station": {"core"},
     "http": {"core", "station"},
-    "mqtt": {"core", "station"},
+    "mqtt": {"core", "station", "worker"},
     "meters": {"core"},
     "hw": {"core"},
     "sim": {"core", "hw"},
