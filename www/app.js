@@ -15,11 +15,20 @@ let sessionAt = 0;       // when it was fetched (ms)
 let sessionState = -1;   // state_id it was fetched for
 const live = [];         // [{t, mains, ev}] for the last hour's chart
 let timersAt = 0;
+let csrf = '';           // this login's token: sent with every change
+let needLogin = false;   // mode "all" and not logged in: no stream until then
 
 // --- REST --------------------------------------------------------------------
 
+// The page's own requests: no browser login prompt (the page has its form), and the login's CSRF token.
+function headers() {
+  const h = { 'X-Requested-With': 'evsed' };
+  if (csrf) h['X-CSRF-Token'] = csrf;
+  return h;
+}
+
 async function getJson(path) {
-  const r = await fetch(path, { cache: 'no-store' });
+  const r = await fetch(path, { cache: 'no-store', headers: headers() });
   if (!r.ok) throw new Error(`${path}: ${r.status}`);
   return r.json();
 }
@@ -28,7 +37,8 @@ async function getJson(path) {
 async function post(path, params) {
   const query = new URLSearchParams(params).toString();
   try {
-    const r = await fetch(query ? `${path}?${query}` : path, { method: 'POST' });
+    const r = await fetch(query ? `${path}?${query}` : path, { method: 'POST', headers: headers() });
+    if (r.status === 401) showLogin(true);
     const text = await r.text();
     let body = text;
     try { body = JSON.parse(text); } catch { /* plain text */ }
@@ -143,7 +153,7 @@ async function refreshSession(force) {
   sessionState = S.evse.state_id;
   sessionAt = Date.now();
   try {
-    const r = await fetch('/sessions/current', { cache: 'no-store' });
+    const r = await fetch('/sessions/current', { cache: 'no-store', headers: headers() });
     session = r.ok ? await r.json() : null;
   } catch { session = null; }
   sessionAt = Date.now();
@@ -395,7 +405,7 @@ function renderDiagnostics(s) {
 
 async function loadUptime() {
   try {
-    const text = await (await fetch('/metrics', { cache: 'no-store' })).text();
+    const text = await (await fetch('/metrics', { cache: 'no-store', headers: headers() })).text();
     const m = text.match(/^evsed_start_time_seconds (\d+(?:\.\d+)?)/m);
     if (m) $('#diag-uptime').textContent = duration(Date.now() / 1000 - Number(m[1]));
   } catch { /* shown again on the next visit */ }
@@ -433,7 +443,57 @@ function route() {
 }
 
 function online(up) {
-  $('#offline').hidden = up;
+  $('#offline').hidden = up || needLogin;
+}
+
+// --- login ---------------------------------------------------------------------
+
+function showLogin(show) {
+  $('#login').hidden = !show;
+  if (show) $('#login-user').focus();
+}
+
+// Who the charger takes this page for; a 401 means mode "all" without a login.
+async function whoami() {
+  try {
+    const r = await fetch('/whoami', { cache: 'no-store', headers: headers() });
+    if (r.status === 401) {
+      needLogin = true;
+      showLogin(true);
+      return null;
+    }
+    const me = await r.json();
+    if (me.csrf) csrf = me.csrf;
+    needLogin = false;
+    const loggedIn = !!me.csrf;
+    $('#logout').hidden = !loggedIn;
+    $('#login-open').hidden = loggedIn || me.role === 'admin';
+    if (loggedIn) $('#logout').textContent = `${t('login.logout')} (${me.who})`;
+    return me;
+  } catch { return null; }
+}
+
+async function logIn(e) {
+  e.preventDefault();
+  const body = new URLSearchParams({ user: $('#login-user').value, password: $('#login-password').value });
+  let reply;
+  try {
+    const r = await fetch('/login', { method: 'POST', body, headers: { 'X-Requested-With': 'evsed' } });
+    reply = { ok: r.ok, status: r.status, body: await r.json() };
+  } catch {
+    reply = { ok: false, status: 0, body: { error: t('reply.unreachable') } };
+  }
+  $('#login-password').value = '';
+  if (!reply.ok) {
+    $('#login-reply').textContent = reply.body.error || `HTTP ${reply.status}`;
+    $('#login-reply').classList.add('bad');
+    return;
+  }
+  csrf = reply.body.csrf;
+  $('#login-reply').textContent = '';
+  showLogin(false);
+  await whoami();
+  connect();
 }
 
 let events = null;
@@ -448,10 +508,15 @@ function connect() {
     refreshSession(true);
     if (page === 'history') loadHistory();
   });
-  events.onerror = () => {
+  events.onerror = async () => {
     online(false);
-    // The browser retries by itself unless the stream was refused outright.
-    if (events.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
+    // The browser retries by itself unless the stream was refused outright:
+    // then either the charger is away, or it wants a login first.
+    if (events.readyState === EventSource.CLOSED) {
+      const me = await whoami();
+      if (!me && needLogin) return;  // connect() again after the login
+      setTimeout(connect, 2000);
+    }
   };
 }
 
@@ -534,6 +599,13 @@ function wire() {
   });
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => applyTheme(localStorage.getItem('evsed.theme')));
   window.addEventListener('hashchange', route);
+  $('#login-form').addEventListener('submit', logIn);
+  $('#login-open').addEventListener('click', () => showLogin(true));
+  $('#logout').addEventListener('click', async () => {
+    await fetch('/logout', { method: 'POST', headers: headers() });
+    csrf = '';
+    location.reload();
+  });
   // Timers and the session clock move between events.
   setInterval(() => { renderTimers(); renderSessionFigures(); }, 1000);
 }
@@ -546,7 +618,8 @@ async function main() {
   buildSettings();
   wire();
   route();
-  connect();
+  await whoami();
+  if (!needLogin) connect();
 }
 
 main();

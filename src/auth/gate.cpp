@@ -35,6 +35,7 @@ void Gate::reconfigure(station::AccessMode mode, std::vector<Network> trusted, s
   config_.trusted = std::move(trusted);
   config_.accounts = std::move(accounts);
   remembered_.clear();  // a changed password must be checked again
+  sessions_.clear();    // and a removed account logged out
 }
 
 std::string Gate::remember_key(const std::string& user, const std::string& password) const {
@@ -65,33 +66,39 @@ void Gate::failed(const std::string& source, const std::string& what) {
 }
 
 void Gate::check(const station::Credentials& c, std::function<void(Verdict)> done) {
-  if (any_contains(config_.trusted, c.source)) return done({Role::Admin, "trusted " + c.source, false, 0});
+  if (any_contains(config_.trusted, c.source) && !c.user) return done({Role::Admin, "trusted " + c.source, false, 0, {}});
+  const auto now = now_();
+  if (c.session && !c.user && !c.bearer) {
+    const auto s = sessions_.find(*c.session);
+    if (s != sessions_.end() && s->second.until > now) return done({s->second.role, s->second.user, false, 0, s->second.csrf});
+    if (s != sessions_.end()) sessions_.erase(s);
+    return done({});  // an old cookie is no failure: log in again
+  }
   const bool given = c.bearer || c.user;
   if (!given) return done({});
-  const auto now = now_();
   if (auto it = failures_.find(c.source); it != failures_.end() && it->second.blocked_until > now) {
     const auto left = std::chrono::ceil<core::Seconds>(it->second.blocked_until - now).count();
-    return done({Role::None, {}, true, static_cast<int>(std::max<std::int64_t>(1, left))});
+    return done({Role::None, {}, true, static_cast<int>(std::max<std::int64_t>(1, left)), {}});
   }
   if (c.bearer) {
     const std::string digest = token_digest(*c.bearer);
     for (const auto& t : config_.tokens) {
       if (t.digest.size() == digest.size() && sodium_memcmp(t.digest.data(), digest.data(), digest.size()) == 0) {
         failures_.erase(c.source);
-        return done({t.info.role, "token " + t.info.name, false, 0});
+        return done({t.info.role, "token " + t.info.name, false, 0, {}});
       }
     }
     failed(c.source, "unknown API token");
-    return done({Role::None, {}, true, 0});
+    return done({Role::None, {}, true, 0, {}});
   }
   const std::string user = *c.user;
   const std::string password = c.password.value_or("");
   const std::string key = remember_key(user, password);
   if (auto it = remembered_.find(key); it != remembered_.end() && it->second.until > now) {
     failures_.erase(c.source);  // the right password from here: the count starts again
-    return done({it->second.role, user, false, 0});
+    return done({it->second.role, user, false, 0, {}});
   }
-  if (pending_ >= kMaxPendingChecks) return done({Role::None, {}, true, 1});
+  if (pending_ >= kMaxPendingChecks) return done({Role::None, {}, true, 1, {}});
   const auto account = std::find_if(config_.accounts.begin(), config_.accounts.end(),
                                     [&](const Account& a) { return a.name == user; });
   const std::string hash = account != config_.accounts.end() ? account->hash : std::string{};
@@ -111,14 +118,37 @@ void Gate::check(const station::Credentials& c, std::function<void(Verdict)> don
       --pending_;
       if (!ok) {
         failed(source, "wrong name or password for '" + core::shown(user) + "'");
-        return done({Role::None, {}, true, 0});
+        return done({Role::None, {}, true, 0, {}});
       }
       failures_.erase(source);
       remembered_[key] = {role, now_() + kVerifiedFor};
-      done({role, user, false, 0});
+      done({role, user, false, 0, {}});
     });
   });
 }
+
+void Gate::log_in(const std::string& source, std::string user, std::string password,
+                  std::function<void(std::optional<station::Login>, Verdict)> done) {
+  check({source, user, std::move(password), {}, {}},
+        [this, user, done = std::move(done), alive = std::weak_ptr<bool>(alive_)](Verdict v) {
+          if (!alive.lock()) return;
+          if (v.role == Role::None) return done(std::nullopt, std::move(v));
+          const auto now = now_();
+          std::erase_if(sessions_, [&](const auto& s) { return s.second.until <= now; });
+          while (sessions_.size() >= kMaxLoginSessions) {
+            auto oldest = std::min_element(sessions_.begin(), sessions_.end(),
+                                           [](const auto& a, const auto& b) { return a.second.until < b.second.until; });
+            sessions_.erase(oldest);
+          }
+          station::Login l{random_token(), random_token(), v.role, user};
+          sessions_[l.session] = {user, v.role, l.csrf, now + kLoginLifetime};
+          log_->info("auth: {} logged in ({})", core::shown(user), station::to_string(v.role));
+          v.csrf = l.csrf;
+          done(std::move(l), std::move(v));
+        });
+}
+
+void Gate::log_out(const std::string& session) { sessions_.erase(session); }
 
 std::vector<station::TokenInfo> Gate::tokens() const {
   std::vector<station::TokenInfo> out;

@@ -17,6 +17,18 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 }  // namespace
 
+std::optional<std::string> cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const auto semi = header.find(';');
+    std::string_view pair = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string{pair.substr(eq + 1)};
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> base64_decode(std::string_view s) {
   if (s.size() % 4 != 0) return std::nullopt;
   auto value = [](char c) -> int {

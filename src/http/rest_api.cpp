@@ -269,18 +269,21 @@ void RestApi::handle(const HttpRequest& req, Respond respond) {
                                                    std::to_string(Params::kMaxValue) + " bytes)"));
   }
   station::Access& access = station_.access();
-  const station::Role need = station::required_role(access.mode(), !reads, path);
+  station::Role need = station::required_role(access.mode(), !reads, path);
+  // The page's own files are no secret: the login form must load in mode "all".
+  if (reads && site_ && site_->has(path)) need = station::Role::None;
   if (need == station::Role::None && path != "/whoami") {
     verdict_ = {};
     return route(req, path, p, std::move(respond));
   }
   const Authorization auth = parse_authorization(req.authorization);
-  if (auth.problem) return respond(unauthorized(*auth.problem));
+  if (auth.problem) return respond(unauthorized(*auth.problem, req.from_page));
+  const auto session = cookie_value(req.cookie, kSessionCookie);
   // The check may finish later (a password is verified off the loop): what it needs is copied.
   auto rq = std::make_shared<const HttpRequest>(req);
   auto params = std::make_shared<const Params>(p);
-  access.check({req.peer, auth.user, auth.password, auth.bearer},
-               [this, rq, params, need, respond = std::move(respond)](station::Verdict v) mutable {
+  access.check({req.peer, auth.user, auth.password, auth.bearer, session},
+               [this, rq, params, need, reads, respond = std::move(respond)](station::Verdict v) mutable {
                  if (v.retry_after_s > 0) {
                    HttpResponse r = json_reply(Json{{"error", "too many failed logins from this address; wait " +
                                                                   std::to_string(v.retry_after_s) + " s"}},
@@ -290,11 +293,17 @@ void RestApi::handle(const HttpRequest& req, Respond respond) {
                  }
                  if (v.role < need) {
                    if (v.role == station::Role::None) {
-                     return respond(unauthorized(v.refused ? "wrong name, password or token" : "log in to do this"));
+                     return respond(unauthorized(v.refused ? "wrong name, password or token" : "log in to do this",
+                                                 rq->from_page));
                    }
                    return respond(json_reply(Json{{"error", "this needs an admin; " + v.who + " is a " +
                                                                 std::string{station::to_string(v.role)}}},
                                              403));
+                 }
+                 // A login cookie goes with every request the browser makes: a change must also
+                 // carry the token only the page was given (CSRF).
+                 if (!reads && !v.csrf.empty() && rq->csrf_token != v.csrf) {
+                   return respond(json_reply(Json{{"error", "the request lacks this login's X-CSRF-Token"}}, 403));
                  }
                  verdict_ = std::move(v);
                  const auto [path, query] = split_target(rq->target);
@@ -302,11 +311,52 @@ void RestApi::handle(const HttpRequest& req, Respond respond) {
                });
 }
 
-HttpResponse RestApi::unauthorized(const std::string& why) {
+HttpResponse RestApi::unauthorized(const std::string& why, bool from_page) {
   HttpResponse r = json_reply(Json{{"error", why}}, 401);
-  // A browser asks for a name and password; API clients send a token.
-  r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"evsed\", charset=\"UTF-8\"");
+  // A browser asks for a name and password; the dashboard has its own login form.
+  if (!from_page) r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"evsed\", charset=\"UTF-8\"");
   return r;
+}
+
+namespace {
+std::string session_cookie(const std::string& value, bool tls, bool clear) {
+  std::string c = std::string{kSessionCookie} + "=" + value + "; Path=/; HttpOnly; SameSite=Strict";
+  c += clear ? "; Max-Age=0" : "; Max-Age=43200";
+  if (tls) c += "; Secure";
+  return c;
+}
+}  // namespace
+
+void RestApi::log_in(const HttpRequest& req, const Params& p, Respond respond) {
+  if (req.method != "POST") return respond(wrong_method("POST"));
+  const auto user = p.get("user");
+  const auto password = p.get("password");
+  if (!user || !password) return respond(bad_request(user ? "password" : "user", "POST /login takes user and password"));
+  const bool tls = req.tls;
+  station_.access().log_in(req.peer, *user, *password,
+                           [respond, tls](std::optional<station::Login> l, station::Verdict v) {
+                             if (v.retry_after_s > 0) {
+                               HttpResponse r = json_reply(Json{{"error", "too many failed logins from this address; wait " +
+                                                                              std::to_string(v.retry_after_s) + " s"}},
+                                                           429);
+                               r.headers.emplace_back("Retry-After", std::to_string(v.retry_after_s));
+                               return respond(std::move(r));
+                             }
+                             if (!l) return respond(json_reply(Json{{"error", "wrong name or password"}}, 401));
+                             HttpResponse r = json_reply(
+                                 Json{{"user", l->user}, {"role", station::to_string(l->role)}, {"csrf", l->csrf}});
+                             r.headers.emplace_back("Set-Cookie", session_cookie(l->session, tls, false));
+                             r.headers.emplace_back("Cache-Control", "no-store");
+                             respond(std::move(r));
+                           });
+}
+
+void RestApi::log_out(const HttpRequest& req, Respond respond) {
+  if (req.method != "POST") return respond(wrong_method("POST"));
+  if (const auto s = cookie_value(req.cookie, kSessionCookie)) station_.access().log_out(*s);
+  HttpResponse r = json_reply(Json{{"logged_out", true}});
+  r.headers.emplace_back("Set-Cookie", session_cookie("", req.tls, true));
+  respond(std::move(r));
 }
 
 void RestApi::route_tokens(const HttpRequest& req, std::string_view path, const Params& p, Respond respond) {
@@ -368,11 +418,14 @@ void RestApi::route(const HttpRequest& req, std::string_view path, const Params&
   }
   if (path == "/power_day") return respond(get ? get_power_day() : wrong_method("GET"));
   if (path == "/tokens" || path.starts_with("/tokens/")) return route_tokens(req, path, p, std::move(respond));
+  if (path == "/login") return log_in(req, p, std::move(respond));
+  if (path == "/logout") return log_out(req, std::move(respond));
   if (path == "/whoami") {
     if (!get) return respond(wrong_method("GET"));
-    return respond(json_reply(Json{{"role", station::to_string(verdict_.role)},
-                                   {"who", verdict_.who},
-                                   {"auth", station::to_string(station_.access().mode())}}));
+    Json j{{"role", station::to_string(verdict_.role)}, {"who", verdict_.who},
+           {"auth", station::to_string(station_.access().mode())}};
+    if (!verdict_.csrf.empty()) j["csrf"] = verdict_.csrf;  // the page's token again after a reload
+    return respond(json_reply(j));
   }
   if (path == "/metrics") {
     if (!get) return respond(wrong_method("GET"));

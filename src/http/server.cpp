@@ -180,6 +180,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     in.accept_encoding = std::string{req[bhttp::field::accept_encoding]};
     in.if_none_match = std::string{req[bhttp::field::if_none_match]};
     in.authorization = std::string{req[bhttp::field::authorization]};
+    in.cookie = std::string{req[bhttp::field::cookie]};
+    in.csrf_token = std::string{req["X-CSRF-Token"]};
+    in.from_page = req["X-Requested-With"] == "evsed";
     in.tls = kTls;
     in.peer = peer_.is_v6() && peer_.to_v6().is_v4_mapped()
                   ? asio::ip::make_address_v4(asio::ip::v4_mapped, peer_.to_v6()).to_string()

@@ -1,12 +1,13 @@
-// Logging in through the browser: with [http] auth = "writes" and "all" and no
-// trusted network, chromium asks for the account (HTTP Basic, as a person
-// would type it into the browser's prompt) and the page works with it.
+// Logging in through the page: with [http] auth = "writes" and "all" and no
+// trusted network, the dashboard shows its login form where it needs one, and
+// works once the admin has logged in (a session cookie, changes carrying the
+// login's CSRF token).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Evsed, launch, lockedContext, until } from './harness.mjs';
+import { Evsed, launch, lockedContext, until, sleep } from './harness.mjs';
 
 const PASSWORD = 'a browser password';
 const running = [];
@@ -25,34 +26,50 @@ async function charger(mode) {
   return e.start();
 }
 
+const basic = { Authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };
+
 for (const mode of ['writes', 'all']) {
-  test(`in mode ${mode} the page works once logged in, and refuses without`, async () => {
+  test(`in mode ${mode} the page asks for a login and works after it`, async () => {
     browser = browser || (await launch());
     const evsed = await charger(mode);
-    const stranger = await lockedContext(browser);
-    const p0 = await stranger.newPage();
-    if (mode === 'all') {
-      // Without an account the browser gets no page: a 401 (or, headless, the refused challenge).
-      const first = await p0.goto(`${evsed.url}/`).catch((e) => e);
-      assert.ok(first instanceof Error ? /AUTH/.test(first.message) : first.status() === 401, String(first));
-    } else {
-      await p0.goto(`${evsed.url}/`);
-      await until('read without a login', async () => (await p0.getByRole('status', { name: 'State' }).textContent()) === 'No car');
-      await p0.getByRole('button', { name: 'Solar', exact: true }).click();
-      await new Promise((r) => setTimeout(r, 1500));
-      assert.equal((await evsed.settings()).mode, 'NORMAL', 'a change without a login is refused');
-    }
-    await stranger.close();
-
-    const ctx = await lockedContext(browser, { httpCredentials: { username: 'admin', password: PASSWORD } });
+    const mode_now = async () => (await (await fetch(`${evsed.url}/settings`, { headers: basic })).json()).mode;
+    const ctx = await lockedContext(browser);
     const page = await ctx.newPage();
     await page.goto(`${evsed.url}/`);
-    await until('rendered', async () => (await page.getByRole('status', { name: 'State' }).textContent()) === 'No car');
-    await page.getByRole('button', { name: 'Solar', exact: true }).click();
-    const auth = { Authorization: `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}` };
-    await until('SOLAR', async () => (await (await fetch(`${evsed.url}/settings`, { headers: auth })).json()).mode === 'SOLAR');
+    const login = page.getByRole('region', { name: 'Log in' });
+    const solar = page.getByRole('button', { name: 'Solar', exact: true });
+    if (mode === 'all') {
+      await until('the login form', () => login.isVisible());
+    } else {
+      await until('read without a login', async () => (await page.getByRole('status', { name: 'State' }).textContent()) === 'No car');
+      await solar.click();
+      await until('the login form after a refused change', () => login.isVisible());
+      await sleep(300);
+      assert.equal(await mode_now(), 'NORMAL', 'a change without a login is refused');
+    }
+    await login.getByLabel('Password').fill('not the password');
+    await login.getByLabel('Name').fill('admin');
+    await login.getByRole('button', { name: 'Log in now' }).click();
+    await until('a wrong password is said', async () => (await page.locator('#login-reply').textContent()).includes('wrong'));
+    await login.getByLabel('Name').fill('admin');
+    await login.getByLabel('Password').fill(PASSWORD);
+    await login.getByRole('button', { name: 'Log in now' }).click();
+    await until('the form goes', async () => !(await login.isVisible()));
+    await until('live', async () => (await page.getByRole('status', { name: 'State' }).textContent()) === 'No car');
+    await solar.click();
+    await until('SOLAR', async () => (await mode_now()) === 'SOLAR');
+    const cookies = await ctx.cookies();
+    const session = cookies.find((c) => c.name === 'evsed_session');
+    assert.ok(session, 'a session cookie');
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Strict');
+    await page.screenshot({ path: join(process.env.EVSED_SCREENSHOTS || '/tmp', `logged-in-${mode}.png`) });
+    // Logged out: the cookie no longer counts.
+    await page.getByRole('button', { name: /Log out/ }).click();
+    await page.waitForLoadState('load');
+    const r = await fetch(`${evsed.url}/settings?mode=1`, { method: 'POST', headers: { Cookie: `evsed_session=${session.value}` } });
+    assert.equal(r.status, 401);
     assert.deepEqual(ctx.foreign, []);
-    await page.screenshot({ path: join(process.env.EVSED_SCREENSHOTS || '/tmp', `login-${mode}.png`) });
     await ctx.close();
   });
 }

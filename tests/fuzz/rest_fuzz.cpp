@@ -92,7 +92,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   req.content_type = "application/x-www-form-urlencoded";
   const std::pair<std::string_view, std::string*> headers[] = {
       {"Host: ", &req.host}, {"Origin: ", &req.origin}, {"Referer: ", &req.referer},
-      {"Accept-Encoding: ", &req.accept_encoding}, {"If-None-Match: ", &req.if_none_match}};
+      {"Accept-Encoding: ", &req.accept_encoding}, {"If-None-Match: ", &req.if_none_match},
+      {"Authorization: ", &req.authorization}, {"Cookie: ", &req.cookie}, {"X-CSRF-Token: ", &req.csrf_token}};
   for (bool found = true; found;) {
     found = false;
     for (const auto& [name, into] : headers) {

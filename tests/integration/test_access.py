@@ -185,6 +185,40 @@ class WritesModeTest(AccessCase):
         self.assertIn("$argon2id$", users)
 
 
+class LoginTest(AccessCase):
+    def login(self, password=ADMIN_PW):
+        return self.http.post("/login", body=f"user=admin&password={password}",
+                              headers={"Content-Type": "application/x-www-form-urlencoded", "X-Requested-With": "evsed"})
+
+    def test_a_cookie_session_with_csrf_and_logout(self):
+        r = self.login("wrong-one")
+        self.assertEqual(r.status, 401)
+        self.assertNotIn("set-cookie", {k.lower() for k in r.headers})
+        r = self.login()
+        self.assertEqual(r.status, 200, r)
+        cookie = {k.lower(): v for k, v in r.headers.items()}["set-cookie"]
+        self.assertIn("HttpOnly", cookie)
+        self.assertIn("SameSite=Strict", cookie)
+        self.assertNotIn("Secure", cookie, "plain HTTP: a Secure cookie would not come back")
+        session = cookie.split(";")[0]
+        token = r.json()["csrf"]
+        self.assertNotIn(token, cookie)
+        # The cookie alone (what a cross-site form would carry) is not enough.
+        self.assertEqual(self.http.post("/settings?mode=3", headers={"Cookie": session}).status, 403)
+        self.assertEqual(self.http.post("/settings?mode=3", headers={"Cookie": session, "X-CSRF-Token": "x" + token}).status, 403)
+        self.assertEqual(self.http.settings()["mode"], "NORMAL")
+        self.assertEqual(self.http.post("/settings?mode=3", headers={"Cookie": session, "X-CSRF-Token": token}).status, 200)
+        self.assertEqual(self.http.settings()["mode"], "SMART")
+        me = self.http.get("/whoami", headers={"Cookie": session}).json()
+        self.assertEqual((me["role"], me["csrf"]), ("admin", token))
+        # From the page, a refusal does not make the browser ask for Basic credentials.
+        r = self.http.post("/settings?mode=1", headers={"X-Requested-With": "evsed"})
+        self.assertEqual(r.status, 401)
+        self.assertNotIn("www-authenticate", {k.lower() for k in r.headers})
+        self.assertEqual(self.http.post("/logout", headers={"Cookie": session}).status, 200)
+        self.assertEqual(self.http.post("/settings?mode=1", headers={"Cookie": session, "X-CSRF-Token": token}).status, 401)
+
+
 class OpenModeTest(AccessCase):
     mode = "open"
 
@@ -200,7 +234,9 @@ class AllModeTest(AccessCase):
 
     def test_everything_needs_a_login(self):
         self.assertEqual(self.http.get("/settings").status, 401)
-        self.assertEqual(self.http.get("/").status, 401)
+        self.assertEqual(self.http.get("/").status, 200, "the page (and its login form) loads")
+        self.assertEqual(self.http.get("/sessions").status, 401)
+        self.assertEqual(self.http.get("/events").status, 401)
         self.assertEqual(self.http.get("/settings", headers=basic("watcher", VIEWER_PW)).status, 200)
         self.assertEqual(self.http.get("/events", headers=basic("nobody", "x" * 8)).status, 401)
         self.assertEqual(self.http.post("/settings?mode=3", headers=basic("watcher", VIEWER_PW)).status, 403)

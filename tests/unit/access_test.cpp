@@ -111,9 +111,14 @@ struct GateRig {
         [this] { return now; }, [] { return std::int64_t{1'800'000'000}; },
         std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>()));
   }
-  station::Verdict check(station::Credentials c) {
+  // What a request carried: source, Basic name and password, bearer token.
+  struct Ask {
+    std::string source;
+    std::optional<std::string> user, password, bearer;
+  };
+  station::Verdict check(Ask a) {
     std::optional<station::Verdict> v;
-    gate->check(c, [&](station::Verdict r) { v = std::move(r); });
+    gate->check({a.source, a.user, a.password, a.bearer, {}}, [&](station::Verdict r) { v = std::move(r); });
     for (int i = 0; i < 500 && !v; ++i) {
       std::deque<std::function<void()>> run;
       {
@@ -123,7 +128,7 @@ struct GateRig {
       for (auto& f : run) f();
       if (!v) std::this_thread::sleep_for(std::chrono::milliseconds{10});
     }
-    return v.value_or(station::Verdict{Role::None, "no answer", true, 0});
+    return v.value_or(station::Verdict{Role::None, "no answer", true, 0, {}});
   }
   std::mutex m;
   std::deque<std::function<void()>> posted;
@@ -164,6 +169,37 @@ TEST(Gate, RolesFromNetworksPasswordsAndTokens) {
   EXPECT_FALSE(made) << "a token not on disk is not handed out";
   EXPECT_NE(why.find("disk full"), std::string::npos);
   EXPECT_TRUE(r.gate->tokens().empty());
+}
+
+TEST(Gate, ALoginSessionNeedsItsCsrfTokenAndEndsAtLogout) {
+  GateRig r;
+  std::optional<station::Login> login;
+  station::Verdict v;
+  r.gate->log_in("192.0.2.9", "admin", "the admin password", [&](std::optional<station::Login> l, station::Verdict x) {
+    login = std::move(l);
+    v = std::move(x);
+  });
+  for (int i = 0; i < 500 && !login && v.role == Role::None; ++i) {
+    std::deque<std::function<void()>> run;
+    {
+      std::lock_guard l(r.m);
+      run.swap(r.posted);
+    }
+    for (auto& f : run) f();
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->role, Role::Admin);
+  EXPECT_NE(login->session, login->csrf);
+  std::optional<station::Verdict> by_cookie;
+  r.gate->check({"192.0.2.9", {}, {}, {}, login->session}, [&](station::Verdict x) { by_cookie = x; });
+  ASSERT_TRUE(by_cookie);
+  EXPECT_EQ(by_cookie->role, Role::Admin);
+  EXPECT_EQ(by_cookie->csrf, login->csrf) << "the HTTP side compares it with X-CSRF-Token";
+  r.gate->log_out(login->session);
+  r.gate->check({"192.0.2.9", {}, {}, {}, login->session}, [&](station::Verdict x) { by_cookie = x; });
+  EXPECT_EQ(by_cookie->role, Role::None);
+  EXPECT_FALSE(by_cookie->refused) << "an old cookie is no failed login";
 }
 
 TEST(Gate, FailuresFromOneAddressMakeItWait) {

@@ -41,6 +41,9 @@ inline constexpr core::Seconds kFailureMemory{900};
 inline constexpr core::Seconds kVerifiedFor{300};
 // Password checks waiting at most; more: "try again" (a flood cannot queue gigabytes).
 inline constexpr std::size_t kMaxPendingChecks = 16;
+// A dashboard login lasts this long; at most this many at once (the oldest go first).
+inline constexpr core::Seconds kLoginLifetime{12 * 3600};
+inline constexpr std::size_t kMaxLoginSessions = 64;
 
 class Gate final : public station::Access {
  public:
@@ -62,12 +65,21 @@ class Gate final : public station::Access {
   void create_token(std::string name, station::Role role,
                     std::function<void(std::optional<station::NewToken>, std::string)> done) override;
   void revoke_token(const std::string& id, std::function<void(bool, std::string)> done) override;
+  void log_in(const std::string& source, std::string user, std::string password,
+              std::function<void(std::optional<station::Login>, station::Verdict)> done) override;
+  void log_out(const std::string& session) override;
 
  private:
   struct Failures {
     int count = 0;
     core::TimePoint last{};
     core::TimePoint blocked_until{};
+  };
+  struct LoginSession {
+    std::string user;
+    station::Role role;
+    std::string csrf;
+    core::TimePoint until;
   };
   struct Remembered {
     station::Role role;
@@ -85,6 +97,7 @@ class Gate final : public station::Access {
   std::shared_ptr<spdlog::logger> log_;
   std::map<std::string, Failures> failures_;
   std::map<std::string, Remembered> remembered_;
+  std::map<std::string, LoginSession> sessions_;  // in memory: a restart asks to log in again
   std::array<unsigned char, 32> remember_secret_{};
   std::string dummy_hash_;  // checked for unknown names, so they take as long as known ones
   std::size_t pending_ = 0;

@@ -16,6 +16,8 @@ struct Authorization {
 };
 
 Authorization parse_authorization(std::string_view header);
+// The value of one cookie in a Cookie header ("a=1; evsed_session=xyz").
+std::optional<std::string> cookie_value(std::string_view header, std::string_view name);
 // Standard base64 (with padding); empty on anything else.
 std::optional<std::string> base64_decode(std::string_view s);
 

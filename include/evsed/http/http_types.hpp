@@ -23,6 +23,9 @@ struct HttpRequest {
   std::string accept_encoding;  // for precompressed files
   std::string if_none_match;    // for ETags
   std::string authorization;    // "Basic ..." / "Bearer ..."
+  std::string cookie;
+  std::string csrf_token;       // X-CSRF-Token
+  bool from_page = false;       // X-Requested-With: evsed (the dashboard: no browser login prompt)
   std::string peer;             // the client's IP address
   bool has_host = false;
   bool tls = false;  // it came over HTTPS

@@ -28,6 +28,9 @@ struct RestOptions {
   std::vector<std::string> host_names;
 };
 
+// The dashboard's login cookie.
+inline constexpr std::string_view kSessionCookie = "evsed_session";
+
 // REST's parameter name for a settings field (POST /settings).
 std::string_view rest_param(core::Field f);
 
@@ -56,7 +59,9 @@ class RestApi {
  private:
   void route(const HttpRequest& req, std::string_view path, const Params& p, Respond respond);
   void route_tokens(const HttpRequest& req, std::string_view path, const Params& p, Respond respond);
-  static HttpResponse unauthorized(const std::string& why);
+  static HttpResponse unauthorized(const std::string& why, bool from_page);
+  void log_in(const HttpRequest& req, const Params& p, Respond respond);
+  void log_out(const HttpRequest& req, Respond respond);
   HttpResponse get_settings();
   void post_settings(const Params& p, Respond respond);
   void post_mqtt(const Params& p, Respond respond);

@@ -24,6 +24,7 @@ class StaticSite {
   // The response for GET/HEAD of `path` ("/" is /index.html), if it is one of the files.
   [[nodiscard]] std::optional<HttpResponse> serve(const HttpRequest& req, std::string_view path) const;
   [[nodiscard]] std::size_t files() const { return files_.size(); }
+  [[nodiscard]] bool has(std::string_view path) const { return path == "/" || files_.count(path) > 0; }
   [[nodiscard]] std::size_t compressed_bytes() const;
 
  private:

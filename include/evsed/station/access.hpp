@@ -47,6 +47,7 @@ struct Credentials {
   std::optional<std::string> user;      // HTTP Basic
   std::optional<std::string> password;
   std::optional<std::string> bearer;    // an API token
+  std::optional<std::string> session;   // the dashboard's login cookie
 };
 
 struct Verdict {
@@ -54,6 +55,15 @@ struct Verdict {
   std::string who;           // "admin", "token evcc", "trusted 127.0.0.1"; empty when nobody
   bool refused = false;      // credentials were given and are wrong
   int retry_after_s = 0;     // > 0: too many failures from this source; not even checked
+  std::string csrf;          // set when the role comes from a login session: changes must carry it
+};
+
+// A dashboard login: the cookie's value and the token changes must send back.
+struct Login {
+  std::string session;
+  std::string csrf;
+  Role role = Role::None;
+  std::string user;
 };
 
 struct TokenInfo {
@@ -80,13 +90,18 @@ class Access {
   virtual void create_token(std::string name, Role role, std::function<void(std::optional<NewToken>, std::string)> done) = 0;
   // Stops working at once; `done` once that is on disk too (false: no such token).
   virtual void revoke_token(const std::string& id, std::function<void(bool, std::string)> done) = 0;
+
+  // A name and password for a login session (the same checks and throttle as Basic).
+  virtual void log_in(const std::string& source, std::string user, std::string password,
+                      std::function<void(std::optional<Login>, Verdict)> done) = 0;
+  virtual void log_out(const std::string& session) = 0;
 };
 
 // Without accounts: everyone may do everything (what "open" means).
 class OpenAccess final : public Access {
  public:
   [[nodiscard]] AccessMode mode() const override { return AccessMode::Open; }
-  void check(const Credentials&, std::function<void(Verdict)> done) override { done({Role::Admin, "anyone", false, 0}); }
+  void check(const Credentials&, std::function<void(Verdict)> done) override { done({Role::Admin, "anyone", false, 0, {}}); }
   [[nodiscard]] std::vector<TokenInfo> tokens() const override { return {}; }
   void create_token(std::string, Role, std::function<void(std::optional<NewToken>, std::string)> done) override {
     done(std::nullopt, "there are no accounts on this charger");
@@ -94,6 +109,10 @@ class OpenAccess final : public Access {
   void revoke_token(const std::string&, std::function<void(bool, std::string)> done) override {
     done(false, "there are no accounts on this charger");
   }
+  void log_in(const std::string&, std::string, std::string, std::function<void(std::optional<Login>, Verdict)> done) override {
+    done(std::nullopt, {Role::Admin, "anyone", false, 0, {}});
+  }
+  void log_out(const std::string&) override {}
 };
 
 }  // namespace evsed::station
