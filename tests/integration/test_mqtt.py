@@ -461,3 +461,43 @@ class ConnectionTest(MqttCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MqttSecretsTest(unittest.TestCase):
+    """Issue 16: the broker password, an admin password and an API token never reach a topic."""
+
+    def test_no_secret_on_any_topic(self):
+        import base64
+        import subprocess
+        import tempfile
+        from evsed_harness import BINARY
+        secret_mqtt, secret_admin = "mqtt-topic-secret-99", "admin-topic-secret-42"
+        broker = Mosquitto()
+        client = Client(broker.port)
+        state = tempfile.TemporaryDirectory(prefix="evsed-mqtt-secrets-")
+        subprocess.run([BINARY, "passwd", "admin", "--state-dir", state.name], input=secret_admin + "\n",
+                       check=True, capture_output=True, text=True)
+        evsed = Evsed(config_text=config(broker.port, extra=f'username = "u"\npassword = "{secret_mqtt}"\n'),
+                      state_dir=state.name)
+        try:
+            evsed.wait_ready()
+            self.assertTrue(client.wait_for(f"{PREFIX}/connected", "online"), evsed.log)
+            http = Http(evsed.port)
+            token = http.post("/tokens?name=ha").json()["token"]
+            auth = {"Authorization": "Basic " + base64.b64encode(f"admin:{secret_admin}".encode()).decode()}
+            self.assertEqual(http.post("/settings?solar_start_current=5", headers=auth).status, 200)
+            http.post("/simulator?ev=C")
+            self.assertTrue(client.wait_for(f"{PREFIX}/StateID", "C", 10))
+            http.post("/simulator?ev=A")
+            self.assertTrue(client.wait_for(f"{PREFIX}/LastSession", timeout=10))
+            time.sleep(11)  # one full republish of every topic
+            everything = "\n".join(f"{t} {p}" for t, p, _ in client.seen())
+            self.assertGreater(len(client.seen()), 50)
+            for secret in (secret_mqtt, secret_admin, token, token[6:]):
+                self.assertNotIn(secret, everything)
+                self.assertNotIn(secret, "\n".join(evsed.log))
+        finally:
+            evsed.close()
+            client.close()
+            broker.close()
+            state.cleanup()
