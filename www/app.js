@@ -318,6 +318,40 @@ function fillSettings(s) {
   $('#mqtt-password').placeholder = m.password_set ? t('set.password_set') : '';
 }
 
+// --- API tokens (admins) -------------------------------------------------------
+
+async function loadTokens() {
+  const card = $('#tokens-card');
+  let list;
+  try {
+    const r = await fetch('/tokens', { cache: 'no-store', headers: headers() });
+    card.hidden = !r.ok;  // an admin's business only
+    if (!r.ok) return;
+    list = (await r.json()).tokens;
+  } catch { return; }
+  const thead = document.createElement('thead');
+  thead.innerHTML = '<tr><th scope="col"></th><th scope="col"></th><th scope="col"></th><th scope="col"></th></tr>';
+  [t('tokens.name'), t('tokens.role'), t('tokens.created'), ''].forEach((h, i) => { thead.rows[0].cells[i].textContent = h; });
+  const tbody = document.createElement('tbody');
+  for (const tok of list) {
+    const tr = tbody.insertRow();
+    tr.insertCell().textContent = tok.name;
+    tr.insertCell().textContent = t(`tokens.${tok.role}`);
+    tr.insertCell().textContent = localTime(tok.created);
+    const b = Object.assign(document.createElement('button'), { type: 'button', textContent: t('tokens.revoke') });
+    b.setAttribute('aria-label', `${t('tokens.revoke')}: ${tok.name}`);
+    b.addEventListener('click', async () => {
+      try {
+        const r = await fetch(`/tokens/${encodeURIComponent(tok.id)}`, { method: 'DELETE', headers: headers() });
+        $('#token-reply').textContent = r.ok ? t('tokens.revoked') : `${t('reply.refused')}: ${(await r.json()).error}`;
+      } catch { $('#token-reply').textContent = t('reply.unreachable'); }
+      loadTokens();
+    });
+    tr.insertCell().append(b);
+  }
+  $('#tokens').replaceChildren(thead, tbody);
+}
+
 // --- history -----------------------------------------------------------------
 
 function table(el, head, rows) {
@@ -440,6 +474,7 @@ function route() {
     if (S) renderDiagnostics(S);
   }
   if (page === 'schedule' && S) fillScheduleForms(S);
+  if (page === 'settings') loadTokens();
 }
 
 function online(up) {
@@ -575,6 +610,17 @@ function wire() {
       for (const id of ['#mqtt-host', '#mqtt-port', '#mqtt-prefix', '#mqtt-user']) delete $(id).dataset.edited;
       if (reply.body.mqtt_credentials) $('#mqtt-reply').textContent += ` (${reply.body.mqtt_credentials})`;
     }
+  });
+  $('#token-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const reply = await post('/tokens', { name: $('#token-name').value, role: $('#token-role').value });
+    const out = $('#token-reply');
+    if (show(out, reply, [])) {
+      // Shown this once: evsed keeps only a digest.
+      out.textContent = `${t('tokens.made')}: ${reply.body.token}`;
+      $('#token-name').value = '';
+    }
+    loadTokens();
   });
   $('#download-json').addEventListener('click', () => {
     const blob = new Blob([JSON.stringify(S, null, 2)], { type: 'application/json' });

@@ -64,6 +64,19 @@ for (const mode of ['writes', 'all']) {
     assert.equal(session.httpOnly, true);
     assert.equal(session.sameSite, 'Strict');
     await page.screenshot({ path: join(process.env.EVSED_SCREENSHOTS || '/tmp', `logged-in-${mode}.png`) });
+    // An admin makes an API token on the Settings page, uses it, and revokes it there.
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByLabel('Token name').fill('evcc');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const reply = page.locator('#token-reply');
+    await until('the token shown once', async () => /evsed_[\w-]{43}/.test(await reply.textContent()));
+    const token = (await reply.textContent()).match(/evsed_[\w-]{43}/)[0];
+    const withToken = (m) => fetch(`${evsed.url}/settings?mode=${m}`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    assert.equal((await withToken(1)).status, 200);
+    await page.getByRole('button', { name: 'Revoke: evcc' }).click();
+    await until('revoked', async () => (await withToken(2)).status === 401);
+    await page.screenshot({ path: join(process.env.EVSED_SCREENSHOTS || '/tmp', `tokens-${mode}.png`), fullPage: true });
+    await page.getByRole('link', { name: 'Dashboard' }).click();
     // Logged out: the cookie no longer counts.
     await page.getByRole('button', { name: /Log out/ }).click();
     await page.waitForLoadState('load');
