@@ -79,9 +79,10 @@ for (const mode of ['writes', 'all']) {
     await page.getByRole('link', { name: 'Dashboard' }).click();
     // Logged out: the cookie no longer counts.
     await page.getByRole('button', { name: /Log out/ }).click();
-    await page.waitForLoadState('load');
-    const r = await fetch(`${evsed.url}/settings?mode=1`, { method: 'POST', headers: { Cookie: `evsed_session=${session.value}` } });
-    assert.equal(r.status, 401);
+    // The page posts /logout and reloads; from then on the cookie is nobody's.
+    const withCookie = () => fetch(`${evsed.url}/settings?mode=1`, { method: 'POST', headers: { Cookie: `evsed_session=${session.value}` } });
+    await until('logged out', async () => (await withCookie()).status === 401);
+    await until('the page offers the login again', () => page.getByRole('button', { name: 'Log in', exact: true }).isVisible());
     assert.deepEqual(ctx.foreign, []);
     await ctx.close();
   });
