@@ -35,6 +35,15 @@ HttpResponse text_reply(int status, std::string body) { return text_response(sta
 
 HttpResponse not_found() { return text_reply(404, "Not found\n"); }
 
+// The failed-login throttle's answer (for Basic, tokens and the login form alike).
+HttpResponse too_many_failures(int retry_after_s) {
+  HttpResponse r = json_reply(Json{{"error", "too many failed logins from this address; wait " +
+                                                 std::to_string(retry_after_s) + " s"}},
+                              429);
+  r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+  return r;
+}
+
 HttpResponse wrong_method(std::string allow) {
   HttpResponse r = text_reply(405, "Method not allowed; use " + allow + "\n");
   r.headers.emplace_back("Allow", std::move(allow));
@@ -284,13 +293,7 @@ void RestApi::handle(const HttpRequest& req, Respond respond) {
   auto params = std::make_shared<const Params>(p);
   access.check({req.peer, auth.user, auth.password, auth.bearer, session},
                [this, rq, params, need, reads, respond = std::move(respond)](station::Verdict v) mutable {
-                 if (v.retry_after_s > 0) {
-                   HttpResponse r = json_reply(Json{{"error", "too many failed logins from this address; wait " +
-                                                                  std::to_string(v.retry_after_s) + " s"}},
-                                               429);
-                   r.headers.emplace_back("Retry-After", std::to_string(v.retry_after_s));
-                   return respond(std::move(r));
-                 }
+                 if (v.retry_after_s > 0) return respond(too_many_failures(v.retry_after_s));
                  if (v.role < need) {
                    if (v.role == station::Role::None) {
                      return respond(unauthorized(v.refused ? "wrong name, password or token" : "log in to do this",
@@ -335,13 +338,7 @@ void RestApi::log_in(const HttpRequest& req, const Params& p, Respond respond) {
   const bool tls = req.tls;
   station_.access().log_in(req.peer, *user, *password,
                            [respond, tls](std::optional<station::Login> l, station::Verdict v) {
-                             if (v.retry_after_s > 0) {
-                               HttpResponse r = json_reply(Json{{"error", "too many failed logins from this address; wait " +
-                                                                              std::to_string(v.retry_after_s) + " s"}},
-                                                           429);
-                               r.headers.emplace_back("Retry-After", std::to_string(v.retry_after_s));
-                               return respond(std::move(r));
-                             }
+                             if (v.retry_after_s > 0) return respond(too_many_failures(v.retry_after_s));
                              if (!l) return respond(json_reply(Json{{"error", "wrong name or password"}}, 401));
                              HttpResponse r = json_reply(
                                  Json{{"user", l->user}, {"role", station::to_string(l->role)}, {"csrf", l->csrf}});
