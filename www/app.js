@@ -33,11 +33,14 @@ async function getJson(path) {
   return r.json();
 }
 
-// POST with query parameters, as SmartEVSE's clients do; the reply's text kept.
-async function post(path, params) {
+// POST with query parameters, as SmartEVSE's clients do (or, for passwords, a
+// form body: a URL is kept in histories and logs); the reply's text kept.
+async function post(path, params, { method = 'POST', inBody = false } = {}) {
   const query = new URLSearchParams(params).toString();
+  const init = { method, headers: headers() };
+  if (inBody) init.body = new URLSearchParams(params);
   try {
-    const r = await fetch(query ? `${path}?${query}` : path, { method: 'POST', headers: headers() });
+    const r = await fetch(query && !inBody ? `${path}?${query}` : path, init);
     if (r.status === 401) showLogin(true);
     const text = await r.text();
     let body = text;
@@ -352,6 +355,32 @@ async function loadTokens() {
   $('#tokens').replaceChildren(thead, tbody);
 }
 
+// --- accounts (admins) ----------------------------------------------------------
+
+async function loadUsers() {
+  const card = $('#users-card');
+  let list;
+  try {
+    const r = await fetch('/users', { cache: 'no-store', headers: headers() });
+    card.hidden = !r.ok;  // an admin's business only
+    if (!r.ok) return;
+    list = (await r.json()).users;
+  } catch { return; }
+  const rows = list.map((u) => [u.name, t(`tokens.${u.role}`), '']);
+  table($('#users'), [t('users.name'), t('users.role'), ''], rows);
+  const body = $('#users').tBodies[0];
+  list.forEach((u, i) => {
+    const b = Object.assign(document.createElement('button'), { type: 'button', textContent: t('users.remove') });
+    b.setAttribute('aria-label', `${t('users.remove')}: ${u.name}`);
+    b.addEventListener('click', async () => {
+      const reply = await post(`/users/${encodeURIComponent(u.name)}`, {}, { method: 'DELETE' });
+      show($('#user-reply'), reply, [], t('users.removed'));
+      loadUsers();
+    });
+    body.rows[i].cells[2].append(b);
+  });
+}
+
 // --- history -----------------------------------------------------------------
 
 function table(el, head, rows) {
@@ -437,6 +466,33 @@ function renderDiagnostics(s) {
   $('#raw').textContent = JSON.stringify(s, null, 2);
 }
 
+// The bundle (admins only) gives the log tail; the certificate's fingerprint is for everyone.
+async function loadSupport() {
+  try {
+    const h = await getJson('/https');
+    $('#diag-https').textContent = h.enabled ? `${h.fingerprint_sha256} (${h.listen})` : t('diag.https_off');
+  } catch { /* shown again on the next visit */ }
+  const card = $('#bundle-card');
+  try {
+    const r = await fetch('/diagnostics', { cache: 'no-store', headers: headers() });
+    card.hidden = !r.ok;
+    if (!r.ok) return;
+    const bundle = await r.json();
+    $('#diag-log').textContent = bundle.log.slice(-100).join('\n');
+  } catch { card.hidden = true; }
+}
+
+async function downloadBundle() {
+  const r = await fetch('/diagnostics', { cache: 'no-store', headers: headers() });
+  if (!r.ok) return;
+  const name = (r.headers.get('Content-Disposition') || '').match(/filename="([^"]+)"/);
+  const a = Object.assign(document.createElement('a'), {
+    href: URL.createObjectURL(await r.blob()), download: name ? name[1] : 'evsed-diagnostics.json' });
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
 async function loadUptime() {
   try {
     const text = await (await fetch('/metrics', { cache: 'no-store', headers: headers() })).text();
@@ -471,10 +527,14 @@ function route() {
   if (page === 'history') loadHistory();
   if (page === 'diagnostics') {
     loadUptime();
+    loadSupport();
     if (S) renderDiagnostics(S);
   }
   if (page === 'schedule' && S) fillScheduleForms(S);
-  if (page === 'settings') loadTokens();
+  if (page === 'settings') {
+    loadTokens();
+    loadUsers();
+  }
 }
 
 function online(up) {
@@ -622,6 +682,16 @@ function wire() {
     }
     loadTokens();
   });
+  $('#user-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const fields = { name: $('#user-name').value, role: $('#user-role').value };
+    if ($('#user-password').value) fields.password = $('#user-password').value;
+    const reply = await post('/users', fields, { inBody: true });
+    $('#user-password').value = '';
+    if (show($('#user-reply'), reply, [])) $('#user-name').value = '';
+    loadUsers();
+  });
+  $('#download-bundle').addEventListener('click', downloadBundle);
   $('#download-json').addEventListener('click', () => {
     const blob = new Blob([JSON.stringify(S, null, 2)], { type: 'application/json' });
     const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: 'evsed-settings.json' });

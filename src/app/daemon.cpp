@@ -15,9 +15,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "evsed/app/charge_point.hpp"
+#include "evsed/app/diagnostics.hpp"
 #include "evsed/app/file_writer.hpp"
 #include "evsed/app/live_station.hpp"
 #include "evsed/app/local_clock.hpp"
@@ -29,6 +31,7 @@
 #include "evsed/http/certificate.hpp"
 #include "evsed/http/rest_api.hpp"
 #include "evsed/http/server.hpp"
+#include "evsed/http/settings_json.hpp"
 #include "evsed/hw/gpio_board.hpp"
 #include "evsed/meters/poller.hpp"
 #include "evsed/meters/profile.hpp"
@@ -177,6 +180,21 @@ class Daemon {
       }
       respond(simulator_request(world_, r, p));
     });
+    started_epoch_ = clock_.epoch_now();
+    api_->add_route("/diagnostics", [this](const http::HttpRequest& r, const http::Params&, http::Respond respond) {
+      if (r.method != "GET" && r.method != "HEAD") return respond(http::text_response(405, "Method not allowed; use GET\n"));
+      respond(diagnostics());
+    });
+    api_->add_route("/https", [this](const http::HttpRequest& r, const http::Params&, http::Respond respond) {
+      if (r.method != "GET" && r.method != "HEAD") return respond(http::text_response(405, "Method not allowed; use GET\n"));
+      nlohmann::json j{{"enabled", tls_loaded_}};
+      if (tls_loaded_) {
+        j["listen"] = *setup_.config.tls_listen;
+        j["fingerprint_sha256"] = tls_fingerprint_;
+        j["self_signed"] = setup_.config.tls_cert.empty();
+      }
+      respond(http::json_response(200, j.dump()));
+    });
     http::ServerLimits limits;
     limits.max_connections_per_client = static_cast<std::size_t>(setup_.config.max_connections_per_client);
     server_.emplace(io_, [this](const http::HttpRequest& r, http::Respond respond) { api_->handle(r, std::move(respond)); },
@@ -307,6 +325,7 @@ class Daemon {
       start_meter_poller();
       log_.info("reload: meters polled anew");
     }
+    setup_.config_files = r.files;
     std::string files;
     for (const auto& f : r.files) files += (files.empty() ? "" : ", ") + f;
     log_.info("configuration reloaded from {}", files.empty() ? "built-in defaults" : files);
@@ -330,6 +349,31 @@ class Daemon {
     auto& s = std::get<http::StaticSite>(site);
     log_.info("dashboard: {} files from {} ({} bytes compressed)", s.files(), dir, s.compressed_bytes());
     api_->set_site(std::make_shared<const http::StaticSite>(std::move(s)));
+  }
+
+  // GET /diagnostics: a download, named for the charger and the moment.
+  http::HttpResponse diagnostics() {
+    DiagnosticsFacts f;
+    f.version = kVersion;
+    f.serial = setup_.serial;
+    f.generated = clock_.epoch_now();
+    f.uptime_s = static_cast<double>(f.generated - started_epoch_);
+    f.settings_json = http::settings_json(*station_->snapshot());
+    f.config_files = setup_.config_files;
+    f.auth_mode = std::string{station::to_string(setup_.config.auth)};
+    f.trusted_networks = setup_.config.trusted_networks;
+    if (gate_) {
+      f.accounts = gate_->users().size();
+      f.tokens = gate_->tokens().size();
+    }
+    if (tls_loaded_) f.https_fingerprint = tls_fingerprint_;
+    if (setup_.recent_log) f.recent_log = setup_.recent_log();
+    http::HttpResponse r = http::json_response(200, diagnostics_bundle(f));
+    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"evsed-diagnostics-" +
+                                                      std::to_string(setup_.serial) + "-" + std::to_string(f.generated) +
+                                                      ".json\"");
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
   }
 
   // Accounts (users.json, from `evsed passwd`) and tokens (tokens.json): read at
@@ -368,12 +412,12 @@ class Daemon {
     g.accounts = read_state_json<auth::Account>("users.json", auth::parse_accounts);
     g.tokens = read_state_json<auth::StoredToken>("tokens.json", auth::parse_tokens);
     log_access(g.accounts.size(), g.tokens.size());
-    const std::string tokens_path = setup_.options.state_dir + "/tokens.json";
     gate_.emplace(
         std::move(g), [this](std::function<void()> f) { asio::post(io_, std::move(f)); },
-        [this, tokens_path](std::string content, std::function<void(std::optional<std::string>)> done) {
-          writer_.submit({FileOp{FileOp::Kind::Write, tokens_path, std::move(content), FileSecrecy::Secret}},
-                         std::move(done));
+        [this](auth::Gate::File file, std::string content, std::function<void(std::optional<std::string>)> done) {
+          const std::string path =
+              setup_.options.state_dir + (file == auth::Gate::File::Users ? "/users.json" : "/tokens.json");
+          writer_.submit({FileOp{FileOp::Kind::Write, path, std::move(content), FileSecrecy::Secret}}, std::move(done));
         },
         [] { return Clock::now(); }, [this] { return clock_.epoch_now(); }, setup_.log);
     station_->attach_access(&*gate_);
@@ -436,7 +480,8 @@ class Daemon {
       return false;
     }
     tls_loaded_ = true;
-    log_.info("HTTPS: certificate {} SHA-256 fingerprint {}", cert, http::fingerprint_sha256(cert_pem).value_or("?"));
+    tls_fingerprint_ = http::fingerprint_sha256(cert_pem).value_or("?");
+    log_.info("HTTPS: certificate {} SHA-256 fingerprint {}", cert, tls_fingerprint_);
     return true;
   }
 
@@ -588,6 +633,8 @@ class Daemon {
   std::optional<sessions::SessionLog> sessions_;
   std::optional<auth::Gate> gate_;
   bool tls_loaded_ = false;
+  std::string tls_fingerprint_;
+  std::int64_t started_epoch_ = 0;
   std::optional<http::RestApi> api_;
   std::optional<http::HttpServer> server_;
   std::optional<mqtt::Bridge> bridge_;

@@ -2,6 +2,7 @@
 // logging, and hands over to the daemon.
 
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <toml++/toml.h>
@@ -76,16 +77,24 @@ bool stderr_is_journal() {
   return ::fstat(STDERR_FILENO, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
 
-std::shared_ptr<spdlog::logger> make_logger(const std::string& level) {
-  auto log = spdlog::stderr_logger_mt("evsed");
+// Lines the diagnostics download carries (the journal keeps the rest).
+constexpr std::size_t kRecentLogLines = 300;
+
+// stderr (the journal under systemd) and the last lines in memory, for the diagnostics download.
+std::shared_ptr<spdlog::logger> make_logger(const std::string& level,
+                                            std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt>& recent) {
+  auto out = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  recent = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(kRecentLogLines);
+  auto log = std::make_shared<spdlog::logger>("evsed", spdlog::sinks_init_list{out, recent});
   if (stderr_is_journal()) {
     // The journal adds its own timestamps.
     auto formatter = std::make_unique<spdlog::pattern_formatter>();
     formatter->add_flag<JournalPriority>('*').set_pattern("%*%l: %v");
-    log->set_formatter(std::move(formatter));
+    out->set_formatter(std::move(formatter));
   } else {
-    log->set_pattern("%Y-%m-%d %H:%M:%S.%e %l: %v");
+    out->set_pattern("%Y-%m-%d %H:%M:%S.%e %l: %v");
   }
+  recent->set_pattern("%Y-%m-%dT%H:%M:%S%z %l: %v");
   log->set_level(spdlog::level::from_str(level));
   log->flush_on(spdlog::level::trace);
   return log;
@@ -137,7 +146,8 @@ int main(int argc, char** argv) {
     print_version();
     return 0;
   }
-  auto log = make_logger(options.log_level);
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> recent;
+  auto log = make_logger(options.log_level, recent);
 
   if (options.check_config) return check_config(options);
 
@@ -186,5 +196,13 @@ int main(int argc, char** argv) {
   setup.options = std::move(options);
   setup.config = std::move(config);
   setup.log = log;
+  setup.config_files = loaded.files;
+  setup.recent_log = [recent] {
+    auto lines = recent->last_formatted();
+    for (auto& l : lines) {
+      while (!l.empty() && (l.back() == '\n' || l.back() == '\r')) l.pop_back();
+    }
+    return lines;
+  };
   return run_daemon(std::move(setup));
 }

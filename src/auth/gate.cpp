@@ -12,7 +12,7 @@ namespace evsed::auth {
 using station::Role;
 using station::Verdict;
 
-Gate::Gate(GateConfig config, Post post, SaveTokens save, Now now, Epoch epoch, std::shared_ptr<spdlog::logger> log)
+Gate::Gate(GateConfig config, Post post, Save save, Now now, Epoch epoch, std::shared_ptr<spdlog::logger> log)
     : config_(std::move(config)),
       post_(std::move(post)),
       save_(std::move(save)),
@@ -157,7 +157,87 @@ std::vector<station::TokenInfo> Gate::tokens() const {
 }
 
 void Gate::save_tokens(std::function<void(std::optional<std::string>)> done) {
-  save_(tokens_json(config_.tokens), std::move(done));
+  save_(File::Tokens, tokens_json(config_.tokens), std::move(done));
+}
+
+std::vector<station::UserInfo> Gate::users() const {
+  std::vector<station::UserInfo> out;
+  for (const auto& a : config_.accounts) out.push_back({a.name, a.role});
+  return out;
+}
+
+bool Gate::last_admin(const std::string& name) const {
+  const auto admins = std::count_if(config_.accounts.begin(), config_.accounts.end(),
+                                    [](const Account& a) { return a.role == Role::Admin; });
+  return admins == 1 && std::any_of(config_.accounts.begin(), config_.accounts.end(), [&](const Account& a) {
+           return a.name == name && a.role == Role::Admin;
+         });
+}
+
+void Gate::save_accounts(std::vector<Account> next, const std::string& changed, std::function<void(std::string)> done) {
+  std::string content = accounts_json(next);
+  save_(File::Users, std::move(content),
+        [this, next = std::move(next), changed, done = std::move(done),
+         alive = std::weak_ptr<bool>(alive_)](std::optional<std::string> e) mutable {
+          if (!alive.lock()) return;
+          if (e) return done("cannot save the accounts: " + *e);
+          config_.accounts = std::move(next);
+          remembered_.clear();  // the old password must not be remembered as good
+          std::erase_if(sessions_, [&](const auto& s) { return s.second.user == changed; });
+          done({});
+        });
+}
+
+void Gate::set_user(std::string name, Role role, std::optional<std::string> password,
+                    std::function<void(std::string)> done) {
+  if (auto why = name_problem(name)) return done("name: " + *why);
+  if (role == Role::None) return done("role: viewer or admin");
+  const bool exists = std::any_of(config_.accounts.begin(), config_.accounts.end(),
+                                  [&](const Account& a) { return a.name == name; });
+  if (!exists && !password) return done("password: a new account needs one");
+  if (password) {
+    if (auto why = password_problem(*password)) return done("password: " + *why);
+  }
+  if (role != Role::Admin && last_admin(name)) {
+    return done("role: " + name + " is the last admin; make another admin first");
+  }
+  const bool hashing = password.has_value();
+  auto apply = [this, name, role, hashing, done = std::move(done)](std::optional<std::string> hash) mutable {
+    if (hashing && !hash) return done("password: cannot hash it (out of memory)");
+    std::vector<Account> next = config_.accounts;  // as it is now, not as it was when the hash started
+    auto it = std::find_if(next.begin(), next.end(), [&](const Account& a) { return a.name == name; });
+    if (it == next.end()) {
+      if (!hash) return done("name: no account " + name + " (it was just removed)");
+      next.push_back({name, role, *hash});
+    } else {
+      it->role = role;
+      if (hash) it->hash = *hash;
+    }
+    save_accounts(std::move(next), name, [this, name, role, done = std::move(done)](std::string e) {
+      if (e.empty()) log_->info("auth: account '{}' ({}) saved", name, station::to_string(role));
+      done(std::move(e));
+    });
+  };
+  if (!password) return apply(std::nullopt);
+  // Argon2id is slow on purpose: off the loop, like every check.
+  worker_.submit([this, password = std::move(*password), apply = std::move(apply),
+                  alive = std::weak_ptr<bool>(alive_)]() mutable {
+    auto hash = hash_password(password);
+    post_([hash = std::move(hash), apply = std::move(apply), alive]() mutable {
+      if (alive.lock()) apply(std::move(hash));
+    });
+  });
+}
+
+void Gate::delete_user(const std::string& name, std::function<void(bool, std::string)> done) {
+  std::vector<Account> next = config_.accounts;
+  const auto removed = std::erase_if(next, [&](const Account& a) { return a.name == name; });
+  if (removed == 0) return done(false, "no account " + core::shown(name));
+  if (last_admin(name)) return done(true, "the last admin cannot be removed; make another admin first");
+  save_accounts(std::move(next), name, [this, name, done = std::move(done)](std::string e) {
+    if (e.empty()) log_->info("auth: account '{}' removed", name);
+    done(true, std::move(e));
+  });
 }
 
 void Gate::create_token(std::string name, Role role,

@@ -294,7 +294,8 @@ void RestApi::handle(const HttpRequest& req, Respond respond) {
   access.check({req.peer, auth.user, auth.password, auth.bearer, session},
                [this, rq, params, need, reads, respond = std::move(respond)](station::Verdict v) mutable {
                  if (v.retry_after_s > 0) return respond(too_many_failures(v.retry_after_s));
-                 if (v.role < need) {
+                 // Wrong credentials are said to be wrong, also where none were needed (/whoami).
+                 if (v.role < need || v.refused) {
                    if (v.role == station::Role::None) {
                      return respond(unauthorized(v.refused ? "wrong name, password or token" : "log in to do this",
                                                  rq->from_page));
@@ -392,6 +393,50 @@ void RestApi::route_tokens(const HttpRequest& req, std::string_view path, const 
   });
 }
 
+// Accounts, as `evsed passwd` keeps them: POST /users (name, role, password)
+// adds or changes one, DELETE /users/{name} removes it. Passwords only in the
+// body: a URL ends up in proxies' logs and browser histories.
+void RestApi::route_users(const HttpRequest& req, std::string_view path, const Params& p, Respond respond) {
+  station::Access& access = station_.access();
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  if (path == "/users") {
+    if (get) {
+      Json list = Json::array();
+      for (const auto& u : access.users()) list.push_back({{"name", u.name}, {"role", station::to_string(u.role)}});
+      return respond(json_reply(Json{{"users", list}}));
+    }
+    if (req.method != "POST") return respond(wrong_method("GET, POST"));
+    for (const auto& [name, value] : p.items()) {
+      if (name != "name" && name != "role" && name != "password") {
+        return respond(bad_request(name, "unknown parameter (allowed: name, role, password)"));
+      }
+    }
+    if (Params::parse(split_target(req.target).second).has("password")) {
+      return respond(bad_request("password", "send the password in the request body (a form), not in the URL"));
+    }
+    const auto name = p.get("name");
+    const auto role = station::role_from(p.get("role").value_or("viewer"));
+    if (!name) return respond(bad_request("name", "an account needs a name"));
+    if (!role) return respond(bad_request("role", "role must be viewer or admin"));
+    const std::string who = *name;
+    return access.set_user(*name, *role, p.get("password"), [respond, who, role](std::string e) {
+      if (!e.empty()) {
+        if (e.starts_with("cannot")) return respond(json_reply(Json{{"error", e}}, 500));
+        const auto colon = e.find(':');
+        return respond(bad_request(colon == std::string::npos ? "name" : e.substr(0, colon), e));
+      }
+      respond(json_reply(Json{{"name", who}, {"role", station::to_string(*role)}}));
+    });
+  }
+  if (req.method != "DELETE") return respond(wrong_method("DELETE"));
+  const auto name = url_decode(path.substr(std::string_view{"/users/"}.size())).value_or("");
+  access.delete_user(name, [respond, name](bool found, std::string e) {
+    if (!found) return respond(json_reply(Json{{"error", e}}, 404));
+    if (!e.empty()) return respond(json_reply(Json{{"error", e}}, e.starts_with("cannot") ? 500 : 409));
+    respond(json_reply(Json{{"removed", name}}));
+  });
+}
+
 void RestApi::route(const HttpRequest& req, std::string_view path, const Params& p, Respond respond) {
   const bool get = req.method == "GET" || req.method == "HEAD";
   const bool post = req.method == "POST";
@@ -415,6 +460,7 @@ void RestApi::route(const HttpRequest& req, std::string_view path, const Params&
   }
   if (path == "/power_day") return respond(get ? get_power_day() : wrong_method("GET"));
   if (path == "/tokens" || path.starts_with("/tokens/")) return route_tokens(req, path, p, std::move(respond));
+  if (path == "/users" || path.starts_with("/users/")) return route_users(req, path, p, std::move(respond));
   if (path == "/login") return log_in(req, p, std::move(respond));
   if (path == "/logout") return log_out(req, std::move(respond));
   if (path == "/whoami") {

@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Evsed, launch, lockedContext, until, sleep } from './harness.mjs';
 
@@ -75,7 +75,35 @@ for (const mode of ['writes', 'all']) {
     assert.equal((await withToken(1)).status, 200);
     await page.getByRole('button', { name: 'Revoke: evcc' }).click();
     await until('revoked', async () => (await withToken(2)).status === 401);
+    // An account made on the page: a viewer, then removed there.
+    const viewerAuth = { Authorization: `Basic ${Buffer.from('guest:guest password').toString('base64')}` };
+    const guestRole = async () => {
+      const r = await fetch(`${evsed.url}/whoami`, { headers: viewerAuth });
+      return r.ok ? (await r.json()).role : r.status;
+    };
+    const users = page.getByRole('region', { name: 'Accounts' });
+    await users.getByLabel('Name').fill('guest');
+    await users.getByLabel('Role').selectOption('viewer');
+    await users.getByLabel('New password').fill('guest password');
+    await users.getByRole('button', { name: 'Save account' }).click();
+    await until('the account works', async () => (await guestRole()) === 'viewer');
+    await until('listed', () => page.getByRole('button', { name: 'Remove: guest' }).isVisible());
     await page.screenshot({ path: join(process.env.EVSED_SCREENSHOTS || '/tmp', `tokens-${mode}.png`), fullPage: true });
+    await page.getByRole('button', { name: 'Remove: guest' }).click();
+    await until('the account is gone', async () => (await guestRole()) === 401);
+    // The diagnostics: the log tail, the download, the certificate line.
+    await page.getByRole('link', { name: 'Diagnostics' }).click();
+    await until('the log tail', async () => (await page.locator('#diag-log').textContent()).includes("account 'guest'"));
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download diagnostics' }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^evsed-diagnostics-\d+-\d+\.json$/);
+    const bundle = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.equal(bundle.access.auth, mode);
+    assert.ok(!JSON.stringify(bundle).includes(PASSWORD), 'no password in the bundle');
+    assert.equal(await page.locator('#diag-https').textContent(), 'HTTPS is off ([http] tls_listen)');
+    await page.screenshot({ path: join(process.env.EVSED_SCREENSHOTS || '/tmp', `diagnostics-admin-${mode}.png`), fullPage: true });
     await page.getByRole('link', { name: 'Dashboard' }).click();
     // Logged out: the cookie no longer counts.
     await page.getByRole('button', { name: /Log out/ }).click();

@@ -17,6 +17,8 @@ from evsed_harness import BINARY, Evsed, Http, wait_until
 ADMIN_PW = "correct horse battery"
 VIEWER_PW = "viewer-password-1"
 MQTT_PW = "mqtt-secret-pw-77"
+NEW_USER_PW = "made-on-the-page-5"
+CONFIG_MQTT_PW = "from-the-config-file-3"
 
 
 def basic(user, password):
@@ -43,8 +45,17 @@ WRITES = [
     "/settings?mode=0", "/settings?override_current=100", "/currents?L1=10&L2=10&L3=10", "/ev_meter?L1=1&L2=1&L3=1",
     "/modem?pwm=500", "/color_off?R=1&G=2&B=3", "/cablelock?1", "/reboot", "/erasesettings",
     "/sessions/1?note=x", "/tokens?name=intruder", "/simulator?ev=C",
-    "/settings?mqtt_update=1&mqtt_host=evil.example&mqtt_port=1883",
+    "/settings?mqtt_update=1&mqtt_host=evil.example&mqtt_port=1883", "/users?name=intruder&role=admin",
 ]
+# And those that remove something.
+DELETES = ["/users/admin", "/users/watcher", "/tokens/0123456789abcdef"]
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def form(**fields):
+    import urllib.parse
+    return urllib.parse.urlencode(fields)
 
 
 class AccessCase(unittest.TestCase):
@@ -92,7 +103,17 @@ class WritesModeTest(AccessCase):
                              200 if r.status == 401 else 429)
             if r.status == 429:
                 time.sleep(int(r.headers.get("Retry-After", "1")) + 0.2)
+        users_file = os.path.join(self.evsed.state_dir, "users.json")
+        with open(users_file) as f:
+            users_before = f.read()
+        for path in DELETES:
+            self.assertEqual(self.http.request("DELETE", path).status, 401, path)
+            self.assertEqual(self.http.request("DELETE", path, headers=basic("watcher", VIEWER_PW)).status, 403, path)
+        r = self.http.post("/users", body=form(name="intruder", role="admin", password="intruder-pw-1"), headers=FORM)
+        self.assertEqual(r.status, 401)
         self.assertEqual(self.snapshot(), before, "nothing changed")
+        with open(users_file) as f:
+            self.assertEqual(f.read(), users_before, "no account added or removed")
         self.assertTrue(self.evsed.proc.poll() is None, "reboot/erasesettings did not run")
 
     def test_an_admin_by_password_and_by_token(self):
@@ -165,8 +186,12 @@ class WritesModeTest(AccessCase):
                            headers=basic("admin", ADMIN_PW))
         self.assertEqual(r.status, 200, r)
         bodies = []
+        r = self.http.post("/users", body=form(name="viewer2", role="viewer", password=NEW_USER_PW),
+                           headers={**FORM, **basic("admin", ADMIN_PW)})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.http.get("/whoami", headers=basic("viewer2", NEW_USER_PW)).json()["role"], "viewer")
         for path in ("/settings", "/sessions", "/sessions.csv", "/sessions/summary", "/metrics", "/power_day", "/",
-                     "/app.js", "/whoami", "/tokens", "/simulator"):
+                     "/app.js", "/whoami", "/tokens", "/users", "/diagnostics", "/https", "/simulator"):
             bodies.append(self.http.get(path, headers=basic("admin", ADMIN_PW)).text)
             bodies.append(self.http.get(path, headers=bearer(token)).text)
         s = socket.create_connection(("127.0.0.1", self.evsed.port), timeout=5)
@@ -176,13 +201,118 @@ class WritesModeTest(AccessCase):
         s.close()
         self.http.post("/settings?mode=0", headers=basic("admin", "not-" + ADMIN_PW))
         time.sleep(0.3)
+        bodies.append(self.http.get("/diagnostics", headers=basic("admin", ADMIN_PW)).text)
+        self.assertTrue(json.loads(bodies[-1])["log"], "the diagnostics download has the recent log")
         everything = "\n".join(bodies + self.evsed.log)
-        for secret in (ADMIN_PW, VIEWER_PW, MQTT_PW, token, token[6:]):
+        for secret in (ADMIN_PW, VIEWER_PW, MQTT_PW, NEW_USER_PW, token, token[6:]):
             self.assertNotIn(secret, everything)
         with open(os.path.join(self.evsed.state_dir, "users.json")) as f:
             users = f.read()
         self.assertNotIn(ADMIN_PW, users)
         self.assertIn("$argon2id$", users)
+
+
+class UsersTest(AccessCase):
+    """Accounts managed over REST (what the dashboard's users card does)."""
+
+    def add(self, auth=None, **fields):
+        return self.http.post("/users", body=form(**fields), headers={**FORM, **(auth or basic("admin", ADMIN_PW))})
+
+    def users_file(self):
+        with open(os.path.join(self.evsed.state_dir, "users.json")) as f:
+            return f.read()
+
+    def test_an_admin_adds_changes_and_removes_accounts(self):
+        listed = self.http.get("/users", headers=basic("admin", ADMIN_PW))
+        self.assertEqual(listed.status, 200)
+        self.assertEqual(listed.json()["users"], [{"name": "admin", "role": "admin"}, {"name": "watcher", "role": "viewer"}])
+        self.assertNotIn("argon2", listed.text, "no hash in the list")
+        self.assertEqual(self.http.get("/users", headers=basic("watcher", VIEWER_PW)).status, 403)
+
+        r = self.add(name="carol", role="viewer", password=NEW_USER_PW)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"name": "carol", "role": "viewer"})
+        self.assertEqual(self.http.get("/whoami", headers=basic("carol", NEW_USER_PW)).json()["role"], "viewer")
+        self.assertEqual(self.http.post("/settings?mode=3", headers=basic("carol", NEW_USER_PW)).status, 403)
+        self.assertNotIn(NEW_USER_PW, self.users_file())
+        self.assertEqual(os.stat(os.path.join(self.evsed.state_dir, "users.json")).st_mode & 0o777, 0o600)
+
+        # The role alone; then a new password, which ends the old one at once.
+        self.assertEqual(self.add(name="carol", role="admin").status, 200)
+        self.assertEqual(self.http.post("/settings?mode=3", headers=basic("carol", NEW_USER_PW)).status, 200)
+        self.assertEqual(self.add(name="carol", role="admin", password="another-pw-99").status, 200)
+        self.assertEqual(self.http.get("/whoami", headers=basic("carol", NEW_USER_PW)).status, 401)
+        self.assertEqual(self.http.get("/whoami", headers=basic("carol", "another-pw-99")).json()["role"], "admin")
+
+        r = self.http.request("DELETE", "/users/carol", headers=basic("admin", ADMIN_PW))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.http.get("/whoami", headers=basic("carol", "another-pw-99")).status, 401)
+        self.assertEqual(self.http.request("DELETE", "/users/carol", headers=basic("admin", ADMIN_PW)).status, 404)
+
+        # Kept across a restart (it was on disk before the answer).
+        state = self.evsed.state_dir
+        self.assertEqual(self.add(name="dave", role="viewer", password="dave-password").status, 200)
+        self.evsed.proc.kill()
+        self.evsed.proc.wait()
+        with Evsed(config_text=config("writes"), state_dir=state) as again:
+            again.wait_ready()
+            self.assertEqual(Http(again.port).get("/whoami", headers=basic("dave", "dave-password")).json()["role"], "viewer")
+
+    def test_bad_requests_change_nothing(self):
+        before = self.users_file()
+        cases = [
+            (dict(name="bad name", role="viewer", password=NEW_USER_PW), "name"),
+            (dict(name="erin", role="root", password=NEW_USER_PW), "role"),
+            (dict(name="erin", role="viewer", password="short"), "password"),
+            (dict(name="erin", role="viewer"), "password"),
+            (dict(name="erin", role="viewer", password=NEW_USER_PW, colour="red"), "colour"),
+            (dict(name="admin", role="viewer"), "role"),  # the last admin
+        ]
+        for fields, param in cases:
+            r = self.add(**fields)
+            self.assertEqual(r.status, 400, (fields, r))
+            self.assertEqual(r.json()["parameter"], param, (fields, r.json()))
+        r = self.http.post(f"/users?name=erin&role=viewer&password={NEW_USER_PW}", headers=basic("admin", ADMIN_PW))
+        self.assertEqual(r.status, 400)
+        self.assertIn("body", r.json()["error"], "a password in the URL is refused")
+        r = self.http.request("DELETE", "/users/admin", headers=basic("admin", ADMIN_PW))
+        self.assertEqual(r.status, 409, r)
+        self.assertIn("last admin", r.json()["error"])
+        self.assertEqual(self.users_file(), before)
+        self.assertEqual(self.http.get("/whoami", headers=basic("admin", ADMIN_PW)).json()["role"], "admin")
+
+
+class DiagnosticsTest(AccessCase):
+    """The diagnostics download: for admins, with the log and the configuration, and no secret."""
+
+    def setUp(self):
+        self.tmp_state = None
+        text = config(self.mode) + f'[mqtt]\nhost = "127.0.0.1"\nport = 1\nusername = "u"\npassword = "{CONFIG_MQTT_PW}"\n'
+        self.evsed = Evsed(config_text=text, state_dir=self.state())
+        self.evsed.wait_ready()
+        self.http = Http(self.evsed.port)
+
+    def test_the_bundle(self):
+        self.assertEqual(self.http.get("/diagnostics").status, 401)
+        self.assertEqual(self.http.get("/diagnostics", headers=basic("watcher", VIEWER_PW)).status, 403)
+        self.http.get("/whoami", headers=basic("admin", "a wrong password"))  # a line in the log
+        r = self.http.get("/diagnostics", headers=basic("admin", ADMIN_PW))
+        self.assertEqual(r.status, 200, r)
+        headers = {k.lower(): v for k, v in r.headers.items()}
+        self.assertRegex(headers["content-disposition"], r'attachment; filename="evsed-diagnostics-\d+-\d+\.json"')
+        b = r.json()
+        self.assertEqual(b["settings"]["mode"], "NORMAL")
+        self.assertEqual(b["access"]["auth"], "writes")
+        self.assertEqual(b["access"]["accounts"], 2)
+        self.assertTrue(any("wrong name or password" in line for line in b["log"]), b["log"][-5:])
+        self.assertTrue(b["log"][0][:4].isdigit(), "lines carry their time")
+        [(path, cfg)] = b["config"].items()
+        self.assertEqual(cfg["mqtt"]["password"], "(set)")
+        self.assertEqual(cfg["mqtt"]["host"], "127.0.0.1")
+        self.assertIn("kernel", b["system"])
+        for secret in (CONFIG_MQTT_PW, ADMIN_PW, VIEWER_PW):
+            self.assertNotIn(secret, r.text)
+        self.assertNotIn(CONFIG_MQTT_PW, "\n".join(self.evsed.log))
 
 
 class LoginTest(AccessCase):

@@ -1,13 +1,18 @@
 // Access: the policy table, the Authorization header, source networks, the
-// accounts and tokens files, and the Gate's verdicts (with a loop the test runs).
+// accounts and tokens files, the Gate's verdicts (with a loop the test runs),
+// and the diagnostics download's copy of the configuration.
 
 #include <gtest/gtest.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <deque>
+#include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
+#include "evsed/app/diagnostics.hpp"
 #include "evsed/auth/gate.hpp"
 #include "evsed/http/auth_header.hpp"
 
@@ -22,6 +27,8 @@ TEST(AccessPolicy, WhoMayDoWhat) {
   EXPECT_EQ(station::required_role(AccessMode::Writes, false, "/settings"), Role::None);
   EXPECT_EQ(station::required_role(AccessMode::Writes, true, "/settings"), Role::Admin);
   EXPECT_EQ(station::required_role(AccessMode::Writes, false, "/tokens"), Role::Admin);
+  EXPECT_EQ(station::required_role(AccessMode::Writes, false, "/users"), Role::Admin);
+  EXPECT_EQ(station::required_role(AccessMode::Writes, false, "/diagnostics"), Role::Admin);
   EXPECT_EQ(station::required_role(AccessMode::All, false, "/"), Role::Viewer);
   EXPECT_EQ(station::required_role(AccessMode::All, true, "/reboot"), Role::Admin);
   for (const auto& m : station::kAccessModes) EXPECT_EQ(station::access_mode_from(m.name), m.mode);
@@ -104,8 +111,8 @@ struct GateRig {
           std::lock_guard l(m);
           posted.push_back(std::move(f));
         },
-        [this](std::string content, std::function<void(std::optional<std::string>)> done) {
-          saved = std::move(content);
+        [this](auth::Gate::File file, std::string content, std::function<void(std::optional<std::string>)> done) {
+          (file == auth::Gate::File::Users ? saved_users : saved) = std::move(content);
           done(save_error);
         },
         [this] { return now; }, [] { return std::int64_t{1'800'000'000}; },
@@ -133,7 +140,27 @@ struct GateRig {
   std::mutex m;
   std::deque<std::function<void()>> posted;
   core::TimePoint now{std::chrono::hours{1}};
+  // Runs what the worker posted back until `done()` holds.
+  template <class Done>
+  void turn_until(Done done) {
+    for (int i = 0; i < 500 && !done(); ++i) {
+      std::deque<std::function<void()>> run;
+      {
+        std::lock_guard l(m);
+        run.swap(posted);
+      }
+      for (auto& f : run) f();
+      if (!done()) std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+  }
+  std::string set_user(std::string name, Role role, std::optional<std::string> password) {
+    std::optional<std::string> e;
+    gate->set_user(std::move(name), role, std::move(password), [&](std::string x) { e = std::move(x); });
+    turn_until([&] { return e.has_value(); });
+    return e.value_or("no answer");
+  }
   std::string saved;
+  std::string saved_users;
   std::optional<std::string> save_error;
   std::optional<auth::Gate> gate;
 };
@@ -216,5 +243,102 @@ TEST(Gate, FailuresFromOneAddressMakeItWait) {
   EXPECT_EQ(r.check({"192.0.2.7", {}, {}, "evsed_wrong"}).retry_after_s, 2) << "the wait doubles";
 }
 
+TEST(Gate, AccountsAreAddedChangedAndRemovedOnDiskFirst) {
+  GateRig r;
+  EXPECT_EQ(r.set_user("bob", Role::Viewer, "bob's password"), "");
+  EXPECT_NE(r.saved_users.find("\"bob\""), std::string::npos);
+  EXPECT_EQ(r.saved_users.find("bob's password"), std::string::npos) << "a hash only";
+  EXPECT_EQ(r.check({"192.0.2.9", "bob", "bob's password", {}}).role, Role::Viewer);
+  EXPECT_EQ(r.set_user("bob", Role::Admin, std::nullopt), "") << "the role alone";
+  EXPECT_EQ(r.check({"192.0.2.9", "bob", "bob's password", {}}).role, Role::Admin);
+  EXPECT_EQ(r.set_user("bob", Role::Admin, "a new password"), "");
+  EXPECT_EQ(r.check({"192.0.2.9", "bob", "bob's password", {}}).role, Role::None) << "the old one is not remembered";
+  EXPECT_EQ(r.check({"192.0.2.9", "bob", "a new password", {}}).role, Role::Admin);
+
+  // Refusals change nothing.
+  const auto before = r.gate->users();
+  EXPECT_NE(r.set_user("carol", Role::Viewer, std::nullopt).find("needs one"), std::string::npos);
+  EXPECT_NE(r.set_user("carol", Role::Viewer, "short").find("at least"), std::string::npos);
+  EXPECT_NE(r.set_user("bad name", Role::Viewer, "long enough pw").find("name"), std::string::npos);
+  EXPECT_NE(r.set_user("carol", Role::None, "long enough pw").find("role"), std::string::npos);
+  r.save_error = "disk full";
+  EXPECT_NE(r.set_user("carol", Role::Viewer, "long enough pw").find("disk full"), std::string::npos);
+  EXPECT_EQ(r.check({"192.0.2.9", "carol", "long enough pw", {}}).role, Role::None) << "not on disk: not in force";
+  std::optional<bool> found;
+  std::string why;
+  r.gate->delete_user("bob", [&](bool f, std::string e) {
+    found = f;
+    why = std::move(e);
+  });
+  EXPECT_TRUE(found.value_or(false));
+  EXPECT_NE(why.find("disk full"), std::string::npos);
+  EXPECT_EQ(r.gate->users().size(), before.size()) << "not removed when it cannot be saved";
+  r.save_error.reset();
+
+  r.gate->delete_user("bob", [&](bool f, std::string e) {
+    found = f;
+    why = std::move(e);
+  });
+  EXPECT_EQ(why, "");
+  EXPECT_EQ(r.check({"192.0.2.9", "bob", "a new password", {}}).role, Role::None);
+  r.gate->delete_user("bob", [&](bool f, std::string) { found = f; });
+  EXPECT_FALSE(*found);
+}
+
+TEST(Gate, TheLastAdminStays) {
+  GateRig r;
+  EXPECT_NE(r.set_user("admin", Role::Viewer, std::nullopt).find("last admin"), std::string::npos);
+  std::string why;
+  r.gate->delete_user("admin", [&](bool, std::string e) { why = std::move(e); });
+  EXPECT_NE(why.find("last admin"), std::string::npos);
+  EXPECT_EQ(r.check({"192.0.2.9", "admin", "the admin password", {}}).role, Role::Admin);
+  EXPECT_EQ(r.set_user("second", Role::Admin, "another admin pw"), "");
+  r.gate->delete_user("admin", [&](bool, std::string e) { why = std::move(e); });
+  EXPECT_EQ(why, "") << "with another admin it may go";
+}
+
+TEST(Gate, ChangingAnAccountEndsItsLogins) {
+  GateRig r;
+  std::optional<station::Login> login;
+  r.gate->log_in("192.0.2.9", "tv", "the viewer password",
+                 [&](std::optional<station::Login> l, station::Verdict) { login = std::move(l); });
+  r.turn_until([&] { return login.has_value(); });
+  ASSERT_TRUE(login);
+  EXPECT_EQ(r.set_user("tv", Role::Viewer, "changed password"), "");
+  std::optional<station::Verdict> v;
+  r.gate->check({"192.0.2.9", {}, {}, {}, login->session}, [&](station::Verdict x) { v = x; });
+  EXPECT_EQ(v->role, Role::None);
+}
+
+}  // namespace
+}  // namespace evsed
+
+// The diagnostics download's configuration copy: secrets as "(set)", paths and the rest as written.
+namespace evsed {
+namespace {
+TEST(DiagnosticsConfig, SecretsAreReplaced) {
+  EXPECT_TRUE(app::secret_key("password"));
+  EXPECT_TRUE(app::secret_key("client_key_passphrase"));
+  EXPECT_FALSE(app::secret_key("password_file")) << "a path, not a secret";
+  EXPECT_FALSE(app::secret_key("tls_key"));
+  const std::string path = ::testing::TempDir() + "/evsed-diag.toml";
+  {
+    std::ofstream f(path);
+    f << "[mqtt]\nhost = \"broker\"\npassword = \"hunter22hunter\"\npassword_file = \"/etc/evsed/mqtt\"\n"
+         "[http]\ntrusted_networks = [\"10.0.0.0/8\"]\n";
+  }
+  const auto j = nlohmann::json::parse(app::redacted_config_json(path));
+  EXPECT_EQ(j["mqtt"]["password"], "(set)");
+  EXPECT_EQ(j["mqtt"]["host"], "broker");
+  EXPECT_EQ(j["mqtt"]["password_file"], "/etc/evsed/mqtt");
+  EXPECT_EQ(j["http"]["trusted_networks"][0], "10.0.0.0/8");
+  EXPECT_EQ(app::redacted_config_json(path).find("hunter22"), std::string::npos);
+  {
+    std::ofstream f(path);
+    f << "[mqtt\n";
+  }
+  EXPECT_TRUE(nlohmann::json::parse(app::redacted_config_json(path)).contains("error"));
+  std::remove(path.c_str());
+}
 }  // namespace
 }  // namespace evsed

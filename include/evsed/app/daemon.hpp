@@ -3,8 +3,10 @@
 // housekeeping 1 s) and signal; SIGTERM/SIGINT leave the board safe and exit 0.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "evsed/app/config.hpp"
 #include "evsed/app/options.hpp"
@@ -26,6 +28,8 @@ struct DaemonSetup {
   std::uint32_t serial = 0;
   std::string listen;
   std::shared_ptr<spdlog::logger> log;
+  std::vector<std::string> config_files;  // what the configuration was read from
+  std::function<std::vector<std::string>()> recent_log;  // the last log lines, oldest first
 };
 
 // Runs until a signal; returns the process exit code.

@@ -48,12 +48,14 @@ inline constexpr std::size_t kMaxLoginSessions = 64;
 class Gate final : public station::Access {
  public:
   using Post = std::function<void(std::function<void()>)>;
-  // Writes tokens.json (atomically, 0600); the callback gets the failure, if any.
-  using SaveTokens = std::function<void(std::string content, std::function<void(std::optional<std::string>)>)>;
+  // Which of the state directory's files a change is written to.
+  enum class File : std::uint8_t { Tokens, Users };  // tokens.json, users.json
+  // Writes one (atomically, 0600); the callback gets the failure, if any.
+  using Save = std::function<void(File file, std::string content, std::function<void(std::optional<std::string>)>)>;
   using Now = std::function<core::TimePoint()>;
   using Epoch = std::function<std::int64_t()>;
 
-  Gate(GateConfig config, Post post, SaveTokens save, Now now, Epoch epoch, std::shared_ptr<spdlog::logger> log);
+  Gate(GateConfig config, Post post, Save save, Now now, Epoch epoch, std::shared_ptr<spdlog::logger> log);
   ~Gate() override;
 
   // A reload: mode, networks, accounts (tokens stay, they are evsed's own).
@@ -65,6 +67,10 @@ class Gate final : public station::Access {
   void create_token(std::string name, station::Role role,
                     std::function<void(std::optional<station::NewToken>, std::string)> done) override;
   void revoke_token(const std::string& id, std::function<void(bool, std::string)> done) override;
+  [[nodiscard]] std::vector<station::UserInfo> users() const override;
+  void set_user(std::string name, station::Role role, std::optional<std::string> password,
+                std::function<void(std::string)> done) override;
+  void delete_user(const std::string& name, std::function<void(bool, std::string)> done) override;
   void log_in(const std::string& source, std::string user, std::string password,
               std::function<void(std::optional<station::Login>, station::Verdict)> done) override;
   void log_out(const std::string& session) override;
@@ -88,10 +94,13 @@ class Gate final : public station::Access {
   void failed(const std::string& source, const std::string& what);
   [[nodiscard]] std::string remember_key(const std::string& user, const std::string& password) const;
   void save_tokens(std::function<void(std::optional<std::string>)> done);
+  // Puts `next` in force once it is on disk (else nothing changes) and ends the logins it affects.
+  void save_accounts(std::vector<Account> next, const std::string& changed, std::function<void(std::string)> done);
+  [[nodiscard]] bool last_admin(const std::string& name) const;
 
   GateConfig config_;
   Post post_;
-  SaveTokens save_;
+  Save save_;
   Now now_;
   Epoch epoch_;
   std::shared_ptr<spdlog::logger> log_;

@@ -59,6 +59,7 @@ class RestApi {
  private:
   void route(const HttpRequest& req, std::string_view path, const Params& p, Respond respond);
   void route_tokens(const HttpRequest& req, std::string_view path, const Params& p, Respond respond);
+  void route_users(const HttpRequest& req, std::string_view path, const Params& p, Respond respond);
   static HttpResponse unauthorized(const std::string& why, bool from_page);
   void log_in(const HttpRequest& req, const Params& p, Respond respond);
   void log_out(const HttpRequest& req, Respond respond);

@@ -73,6 +73,12 @@ struct TokenInfo {
   std::int64_t created = 0;  // Unix time
 };
 
+// An account as listed: never its hash.
+struct UserInfo {
+  std::string name;
+  Role role = Role::Viewer;
+};
+
 struct NewToken {
   TokenInfo info;
   std::string secret;  // shown once, never stored
@@ -91,6 +97,14 @@ class Access {
   // Stops working at once; `done` once that is on disk too (false: no such token).
   virtual void revoke_token(const std::string& id, std::function<void(bool, std::string)> done) = 0;
 
+  [[nodiscard]] virtual std::vector<UserInfo> users() const = 0;
+  // Adds an account or changes one (a password is needed for a new one; without
+  // one only the role changes). Answered once on disk; an empty error is success.
+  virtual void set_user(std::string name, Role role, std::optional<std::string> password,
+                        std::function<void(std::string error)> done) = 0;
+  // False: no such account. The account's logins end at once.
+  virtual void delete_user(const std::string& name, std::function<void(bool found, std::string error)> done) = 0;
+
   // A name and password for a login session (the same checks and throttle as Basic).
   virtual void log_in(const std::string& source, std::string user, std::string password,
                       std::function<void(std::optional<Login>, Verdict)> done) = 0;
@@ -107,6 +121,13 @@ class OpenAccess final : public Access {
     done(std::nullopt, "there are no accounts on this charger");
   }
   void revoke_token(const std::string&, std::function<void(bool, std::string)> done) override {
+    done(false, "there are no accounts on this charger");
+  }
+  [[nodiscard]] std::vector<UserInfo> users() const override { return {}; }
+  void set_user(std::string, Role, std::optional<std::string>, std::function<void(std::string)> done) override {
+    done("there are no accounts on this charger");
+  }
+  void delete_user(const std::string&, std::function<void(bool, std::string)> done) override {
     done(false, "there are no accounts on this charger");
   }
   void log_in(const std::string&, std::string, std::string, std::function<void(std::optional<Login>, Verdict)> done) override {

@@ -1,0 +1,38 @@
+#pragma once
+// The diagnostics download (GET /diagnostics, admins only): what someone
+// helping with a charger asks for first, in one JSON file. It is built from
+// what evsed already shows plus the recent log and the configuration files
+// with every secret replaced; nothing in it may be a password, token or key.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace evsed::app {
+
+struct DiagnosticsFacts {
+  std::string version;
+  std::uint32_t serial = 0;
+  std::int64_t generated = 0;   // Unix time
+  double uptime_s = 0;
+  std::string settings_json;    // GET /settings as it is now
+  std::vector<std::string> config_files;
+  std::string auth_mode;
+  std::vector<std::string> trusted_networks;
+  std::size_t accounts = 0;
+  std::size_t tokens = 0;
+  std::string https_fingerprint;  // empty: no HTTPS
+  std::vector<std::string> recent_log;  // oldest first
+};
+
+// A configuration key whose value is a secret (its presence is shown, not it).
+bool secret_key(std::string_view key);
+
+// One TOML file as JSON with secret values replaced by "(set)"; a file that
+// cannot be read or parsed gives {"error": ...} instead.
+std::string redacted_config_json(const std::string& path);
+
+std::string diagnostics_bundle(const DiagnosticsFacts& f);
+
+}  // namespace evsed::app
