@@ -31,7 +31,7 @@ using namespace std::string_literals;
 constexpr std::array<std::string_view, 3> kMeterKeys{"type", "address", "timeout"};
 constexpr std::array<std::string_view, 23> kBoardKeys{"kind", "sysfs_root", "dev_root", "pwm_chip", "pwm_channel", "pwm_inverted", "adc_device", "adc_channel", "adc_sampling_frequency", "adc_samples_per_window", "pilot_gain", "pilot_offset", "proximity_channel", "thermal_zone", "contactor1", "contactor2", "pilot_disconnect", "lock_a", "lock_b", "lock_feedback", "rcm", "switch", "led"};
 constexpr std::array<std::string_view, 12> kTopKeys{"serial", "http", "board", "evse", "mains_meter", "ev_meter", "circuit_meter", "custom_meter", "modbus", "mqtt", "sessions", "simulator"};
-constexpr std::array<std::string_view, 9> kHttpKeys{"listen", "allowed_hosts", "max_connections_per_client", "www_root", "auth", "trusted_networks", "tls_listen", "tls_cert", "tls_key"};
+constexpr std::array<std::string_view, 12> kHttpKeys{"listen", "allowed_hosts", "max_connections_per_client", "www_root", "auth", "trusted_networks", "tls_listen", "tls_cert", "tls_key", "write_limit", "redirect_to_https", "plain_http_from"};
 constexpr std::array<std::string_view, 10> kEvseKeys{"config", "current_min", "current_max", "current_main", "current_max_circuit", "enable_C2", "max_temp", "rcmon", "lock", "switch"};
 constexpr std::array<std::string_view, 9> kCustomMeterKeys{"byte_order", "data_type", "function", "current_register", "current_divisor", "power_register", "power_divisor", "energy_register", "energy_divisor"};
 constexpr std::array<std::string_view, 8> kModbusKeys{"port", "baud", "parity", "stop_bits", "response_timeout_ms", "turnaround_ms", "poll_interval_ms", "rs485"};
@@ -363,12 +363,17 @@ Config parse_root(const toml::table& root, Problems& problems) {
   if (c.tls_cert.empty() != c.tls_key.empty()) {
     throw ConfigError{"http.tls_cert and http.tls_key go together (both, or neither for a self-signed pair)"};
   }
-  if (http.has("trusted_networks")) {
-    c.trusted_networks = http.strings("trusted_networks", [](const std::string& text) -> std::optional<std::string> {
-      std::string error;
-      if (!auth::parse_network(text, error)) return error;
-      return std::nullopt;
-    });
+  const auto network = [](const std::string& text) -> std::optional<std::string> {
+    std::string error;
+    if (!auth::parse_network(text, error)) return error;
+    return std::nullopt;
+  };
+  if (http.has("trusted_networks")) c.trusted_networks = http.strings("trusted_networks", network);
+  http.integer("write_limit", {"write_limit", 0, 100000}, c.write_limit);
+  http.boolean("redirect_to_https", c.redirect_to_https);
+  if (http.has("plain_http_from")) c.plain_http_from = http.strings("plain_http_from", network);
+  if (c.redirect_to_https && !c.tls_listen) {
+    http.fail(*http.node_of("redirect_to_https"), "http.redirect_to_https needs http.tls_listen (where to send them)");
   }
   if (auto www = http.string("www_root")) {
     if (www->empty() || www->front() != '/' || core::has_control(*www)) {

@@ -314,7 +314,7 @@ class Daemon {
     if (gate_) {
       auto accounts = read_state_json<auth::Account>("users.json", auth::parse_accounts);
       log_access(accounts.size(), gate_->tokens().size());
-      gate_->reconfigure(setup_.config.auth, trusted_networks(), std::move(accounts));
+      gate_->reconfigure(setup_.config.auth, trusted_networks(), std::move(accounts), setup_.config.write_limit);
     }
     const auto fell_back = station_->reconfigure(station_config(setup_), setup_.config.settings,
                                                  setup_.config.mains_meter.type == meters::MeterType::Sim);
@@ -409,6 +409,7 @@ class Daemon {
     auth::GateConfig g;
     g.mode = setup_.config.auth;
     g.trusted = trusted_networks();
+    g.write_limit = setup_.config.write_limit;
     g.accounts = read_state_json<auth::Account>("users.json", auth::parse_accounts);
     g.tokens = read_state_json<auth::StoredToken>("tokens.json", auth::parse_tokens);
     log_access(g.accounts.size(), g.tokens.size());
@@ -516,6 +517,18 @@ class Daemon {
     if (const auto name = host_name(); !name.empty()) {
       rest.host_names.push_back(name);
       rest.host_names.push_back(name + ".local");
+    }
+    if (c.redirect_to_https && c.tls_listen) {
+      const auto colon = c.tls_listen->rfind(':');
+      rest.https_port = std::atoi(c.tls_listen->c_str() + colon + 1);
+      std::vector<auth::Network> plain;
+      std::string error;
+      std::vector<std::string> sources = c.trusted_networks;  // a reverse proxy on this host, by default
+      sources.insert(sources.end(), c.plain_http_from.begin(), c.plain_http_from.end());
+      for (const auto& text : sources) {
+        if (auto n = auth::parse_network(text, error)) plain.push_back(std::move(*n));
+      }
+      rest.plain_http_ok = [plain = std::move(plain)](const std::string& peer) { return auth::any_contains(plain, peer); };
     }
     return rest;
   }

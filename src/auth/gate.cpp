@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "evsed/core/outside_text.hpp"
 
@@ -30,8 +31,11 @@ Gate::Gate(GateConfig config, Post post, Save save, Now now, Epoch epoch, std::s
 
 Gate::~Gate() { worker_.drain(); }
 
-void Gate::reconfigure(station::AccessMode mode, std::vector<Network> trusted, std::vector<Account> accounts) {
+void Gate::reconfigure(station::AccessMode mode, std::vector<Network> trusted, std::vector<Account> accounts,
+                       int write_limit) {
   config_.mode = mode;
+  config_.write_limit = write_limit;
+  buckets_.clear();
   config_.trusted = std::move(trusted);
   config_.accounts = std::move(accounts);
   remembered_.clear();  // a changed password must be checked again
@@ -63,6 +67,37 @@ void Gate::failed(const std::string& source, const std::string& what) {
   } else {
     log_->warn("auth: {} from {} ({} failures in a row)", what, core::shown(source), f.count);
   }
+}
+
+int Gate::write_wait(const std::string& source) {
+  // "open" is SmartEVSE's behaviour, limits included (none); trusted sources are this host or chosen.
+  if (config_.mode == station::AccessMode::Open || config_.write_limit <= 0 || any_contains(config_.trusted, source)) {
+    return 0;
+  }
+  const auto now = now_();
+  const double limit = config_.write_limit;
+  const double per_second = limit / 60.0;
+  if (buckets_.size() > kMaxBuckets) {
+    // Full buckets carry nothing: forget them.
+    std::erase_if(buckets_, [&](const auto& b) {
+      return b.second.left + std::chrono::duration<double>(now - b.second.at).count() * per_second >= limit;
+    });
+  }
+  auto [it, fresh] = buckets_.try_emplace(source, Bucket{limit, now});
+  Bucket& b = it->second;
+  b.left = std::min(limit, b.left + std::chrono::duration<double>(now - b.at).count() * per_second);
+  b.at = now;
+  if (b.left >= 1.0) {
+    b.left -= 1.0;
+    b.warned = false;
+    return 0;
+  }
+  if (!b.warned) {
+    log_->warn("http: {} made more than {} changes in a minute: refused until it slows down", core::shown(source),
+               config_.write_limit);
+    b.warned = true;
+  }
+  return std::max(1, static_cast<int>(std::ceil((1.0 - b.left) / per_second)));
 }
 
 void Gate::check(const station::Credentials& c, std::function<void(Verdict)> done) {

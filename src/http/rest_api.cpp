@@ -35,14 +35,13 @@ HttpResponse text_reply(int status, std::string body) { return text_response(sta
 
 HttpResponse not_found() { return text_reply(404, "Not found\n"); }
 
-// The failed-login throttle's answer (for Basic, tokens and the login form alike).
-HttpResponse too_many_failures(int retry_after_s) {
-  HttpResponse r = json_reply(Json{{"error", "too many failed logins from this address; wait " +
-                                                 std::to_string(retry_after_s) + " s"}},
-                              429);
+// 429 with when to try again: for failed logins (Basic, tokens, the login form) and too many changes.
+HttpResponse too_many(const std::string& what, int retry_after_s) {
+  HttpResponse r = json_reply(Json{{"error", what + " from this address; wait " + std::to_string(retry_after_s) + " s"}}, 429);
   r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
   return r;
 }
+HttpResponse too_many_failures(int retry_after_s) { return too_many("too many failed logins", retry_after_s); }
 
 HttpResponse wrong_method(std::string allow) {
   HttpResponse r = text_reply(405, "Method not allowed; use " + allow + "\n");
@@ -263,12 +262,22 @@ void RestApi::handle(const HttpRequest& req, Respond respond) {
                                        "' is not allowed: evsed answers to its IP addresses, localhost and this "
                                        "machine's name; add other names to [http] allowed_hosts\n"));
   }
+  if (options_.https_port > 0 && !req.tls && req.has_host && !(options_.plain_http_ok && options_.plain_http_ok(req.peer))) {
+    const std::string port = options_.https_port == 443 ? "" : ":" + std::to_string(options_.https_port);
+    const std::string location = "https://" + host_part(req.host) + port + req.target;
+    HttpResponse r = text_reply(308, "This charger answers on HTTPS: " + location + "\n");
+    r.headers.emplace_back("Location", location);
+    return respond(std::move(r));
+  }
   const bool reads = req.method == "GET" || req.method == "HEAD";
   if (!reads) {
     if (auto other = foreign_origin(req)) {
       return respond(text_reply(403, "Cross-site request refused: " + core::shown(*other) +
                                          " is not this charger's page\n"));
     }
+  }
+  if (!reads) {
+    if (const int wait = station_.access().write_wait(req.peer); wait > 0) return respond(too_many("too many changes", wait));
   }
   const auto [path, query] = split_target(req.target);
   const bool form = req.content_type.starts_with("application/x-www-form-urlencoded");

@@ -33,7 +33,7 @@ struct Rig {
         board(world.board().io()),
         cp(settings(), board, &world, false, clock.steady_now, log),
         station(config(), cp, files, clock, log, clock.steady_now, cp.settings()),
-        api(station, http::RestOptions{{"charger.example"}}) {
+        api(station, http::RestOptions{{"charger.example"}, 0, {}}) {
     // The dashboard's own files: the static paths, ETags and encodings are outside input too.
     auto site = http::StaticSite::load(EVSED_SOURCE_WWW);
     if (auto* s = std::get_if<http::StaticSite>(&site)) api.set_site(std::make_shared<const http::StaticSite>(std::move(*s)));

@@ -282,6 +282,37 @@ class UsersTest(AccessCase):
         self.assertEqual(self.http.get("/whoami", headers=basic("admin", ADMIN_PW)).json()["role"], "admin")
 
 
+class WriteLimitTest(unittest.TestCase):
+    """[http] write_limit: changes per address per minute; reading goes on; trusted sources are not counted."""
+
+    def test_changes_per_minute_from_one_address(self):
+        import http.client
+        with Evsed(config_text='[http]\ntrusted_networks = ["127.0.0.3"]\nwrite_limit = 12\n') as evsed:
+            evsed.wait_ready()
+
+            def post(source, path="/settings?override_current=0"):
+                c = http.client.HTTPConnection("127.0.0.1", evsed.port, timeout=5, source_address=(source, 0))
+                c.request("POST", path)
+                r = c.getresponse()
+                r.read()
+                c.close()
+                return r.status, r.getheader("Retry-After")
+
+            statuses = [post("127.0.0.1")[0] for _ in range(20)]
+            self.assertEqual(statuses[:12], [401] * 12, "127.0.0.1 is no admin here; counted even when refused")
+            self.assertIn(429, statuses)
+            allowed = statuses.index(429)
+            self.assertEqual(allowed, 12)
+            status, retry = post("127.0.0.1")
+            self.assertEqual(status, 429)
+            self.assertGreaterEqual(int(retry), 1)
+            print(f"\nwrite_limit = 12: {allowed} changes at once from one address, then one every {60 // 12} s "
+                  f"(Retry-After {retry})")
+            self.assertEqual(Http(evsed.port).get("/settings").status, 200, "reading is not limited")
+            self.assertEqual([post("127.0.0.3")[0] for _ in range(30)], [200] * 30, "a trusted source is not counted")
+            self.assertTrue(evsed.wait_log("changes in a minute", 2))
+
+
 class DiagnosticsTest(AccessCase):
     """The diagnostics download: for admins, with the log and the configuration, and no secret."""
 

@@ -56,6 +56,46 @@ def make_ca_and_cert(d, name="server"):
     return os.path.join(d, f"{name}.pem"), os.path.join(d, f"{name}.key")
 
 
+class RedirectTest(unittest.TestCase):
+    """[http] redirect_to_https: strangers are sent to HTTPS (308), the allow-listed stay on HTTP."""
+
+    def test_plain_http_goes_to_https_except_allow_listed(self):
+        import http.client
+        tls_port = free_port()
+        text = (f'[http]\ntls_listen = "127.0.0.1:{tls_port}"\nredirect_to_https = true\ntrusted_networks = []\n'
+                'plain_http_from = ["127.0.0.2"]\n')
+        with Evsed(config_text=text) as evsed:
+            evsed.wait_ready()
+            self.assertTrue(wait_until(lambda: logged_fingerprint(evsed), 5), evsed.log)
+
+            def ask(source, method="GET", path="/settings"):
+                c = http.client.HTTPConnection("127.0.0.1", evsed.port, timeout=5, source_address=(source, 0))
+                c.request(method, path, headers={"Host": f"127.0.0.1:{evsed.port}"})
+                r = c.getresponse()
+                out = (r.status, r.getheader("Location"), r.read())
+                c.close()
+                return out
+
+            status, location, _ = ask("127.0.0.1", "POST", "/settings?mode=3")
+            self.assertEqual(status, 308)
+            self.assertEqual(location, f"https://127.0.0.1:{tls_port}/settings?mode=3")
+            self.assertEqual(ask("127.0.0.2")[0], 200, "an allow-listed client (an old evcc) stays on HTTP")
+            # Where the redirect points answers, over TLS.
+            ctx = ssl.create_default_context(cafile=os.path.join(evsed.state_dir, "tls", "cert.pem"))
+            _, _, reply = tls_get(tls_port, ctx)
+            self.assertTrue(reply.startswith("HTTP/1.1 200"), reply[:100])
+
+    def test_the_redirect_needs_an_https_listener(self):
+        import tempfile as tf
+        from evsed_harness import BINARY
+        with tf.NamedTemporaryFile("w", suffix=".toml") as f, tf.TemporaryDirectory() as d:
+            f.write("[http]\nredirect_to_https = true\n")
+            f.flush()
+            r = subprocess.run([BINARY, "--check-config", "--config", f.name, "--state-dir", d], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 78)
+        self.assertIn("http.redirect_to_https needs http.tls_listen", r.stdout + r.stderr)
+
+
 class SelfSignedTest(unittest.TestCase):
     def test_made_once_pinned_by_its_fingerprint_and_tls12_at_least(self):
         port = free_port()

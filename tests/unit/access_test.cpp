@@ -285,6 +285,24 @@ TEST(Gate, AccountsAreAddedChangedAndRemovedOnDiskFirst) {
   EXPECT_FALSE(*found);
 }
 
+TEST(Gate, ChangesPerAddressAreLimited) {
+  GateRig r;
+  std::string scratch;
+  r.gate->reconfigure(station::AccessMode::Writes, {*auth::parse_network("10.1.0.0/16", scratch)},
+                      {}, 6);  // 6 a minute: one every 10 s, 6 at once
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(r.gate->write_wait("192.0.2.9"), 0) << i;
+  EXPECT_EQ(r.gate->write_wait("192.0.2.9"), 10) << "the next one in 10 s";
+  EXPECT_EQ(r.gate->write_wait("192.0.2.10"), 0) << "another address has its own";
+  r.now += std::chrono::seconds{10};
+  EXPECT_EQ(r.gate->write_wait("192.0.2.9"), 0);
+  EXPECT_GT(r.gate->write_wait("192.0.2.9"), 0);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(r.gate->write_wait("10.1.2.3"), 0) << "trusted: not counted";
+  r.gate->reconfigure(station::AccessMode::Open, {}, {}, 6);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(r.gate->write_wait("192.0.2.9"), 0) << "open: SmartEVSE's behaviour";
+  r.gate->reconfigure(station::AccessMode::Writes, {}, {}, 0);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(r.gate->write_wait("192.0.2.9"), 0) << "0: no limit";
+}
+
 TEST(Gate, TheLastAdminStays) {
   GateRig r;
   EXPECT_NE(r.set_user("admin", Role::Viewer, std::nullopt).find("last admin"), std::string::npos);

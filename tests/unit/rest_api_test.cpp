@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "evsed/http/rest_api.hpp"
@@ -16,7 +18,7 @@ using core::Field;
 
 struct RestRig {
   app::StationRig rig;
-  RestApi api{rig.station, RestOptions{{"charger.example"}}};
+  RestApi api{rig.station, RestOptions{{"charger.example"}, 0, {}}};
 
   HttpResponse send(std::string method, std::string target, std::string host = "127.0.0.1",
                     std::string origin = {}, std::string referer = {}) {
@@ -48,6 +50,34 @@ TEST(RestChecks, HostNames) {
                    "evse.example.org@evil"}) {
     EXPECT_FALSE(host_allowed(bad, names)) << bad;
   }
+}
+
+TEST(RestChecks, PlainHttpIsSentToHttpsUnlessTheSourceMayStay) {
+  RestRig t;
+  t.api.set_options(RestOptions{{"charger.example"}, 8443, [](const std::string& peer) { return peer == "192.0.2.50"; }});
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/settings?mode=3";
+  r.host = "Charger.Example:8080";
+  r.has_host = true;
+  r.peer = "192.0.2.9";
+  std::optional<HttpResponse> out;
+  t.api.handle(r, [&](HttpResponse x) { out = std::move(x); });
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 308) << "308 keeps the method and body";
+  const auto location = std::find_if(out->headers.begin(), out->headers.end(), [](const auto& h) { return h.first == "Location"; });
+  ASSERT_NE(location, out->headers.end());
+  EXPECT_EQ(location->second, "https://charger.example:8443/settings?mode=3");
+  EXPECT_EQ(t.rig.station.snapshot()->status.settings.mode, core::ChargeMode::Normal) << "nothing done";
+  r.peer = "192.0.2.50";  // allow-listed: an old evcc
+  t.api.handle(r, [&](HttpResponse x) { out = std::move(x); });
+  t.rig.files.run_posted();
+  EXPECT_EQ(out->status, 200);
+  r.peer = "192.0.2.9";
+  r.tls = true;
+  t.api.handle(r, [&](HttpResponse x) { out = std::move(x); });
+  t.rig.files.run_posted();
+  EXPECT_EQ(out->status, 200) << "already HTTPS";
 }
 
 TEST(RestChecks, ForeignOrigins) {

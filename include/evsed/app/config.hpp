@@ -58,6 +58,9 @@ struct Config {
   int max_connections_per_client = 64;
   station::AccessMode auth = station::AccessMode::Writes;  // [http] auth
   std::vector<std::string> trusted_networks{"127.0.0.0/8", "::1"};  // their requests count as admin
+  int write_limit = 120;                  // changes per minute per address (0: no limit); trusted ones are not counted
+  bool redirect_to_https = false;         // plain HTTP answers 308 to HTTPS, except trusted_networks and plain_http_from
+  std::vector<std::string> plain_http_from;  // clients that cannot do HTTPS (an old evcc)
   std::optional<std::string> tls_listen;  // HTTPS ADDR:PORT; empty: none
   std::string tls_cert;  // PEM files; empty: a self-signed pair in <state dir>/tls/
   std::string tls_key;

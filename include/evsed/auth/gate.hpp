@@ -29,6 +29,7 @@ struct GateConfig {
   std::vector<Network> trusted;
   std::vector<Account> accounts;
   std::vector<StoredToken> tokens;
+  int write_limit = 120;  // changes per minute per address, as many at once; 0: none
 };
 
 // Failed logins from one address allowed before it must wait; the wait then
@@ -44,6 +45,8 @@ inline constexpr std::size_t kMaxPendingChecks = 16;
 // A dashboard login lasts this long; at most this many at once (the oldest go first).
 inline constexpr core::Seconds kLoginLifetime{12 * 3600};
 inline constexpr std::size_t kMaxLoginSessions = 64;
+// Addresses whose change rate is followed at most before full ones are forgotten.
+inline constexpr std::size_t kMaxBuckets = 4096;
 
 class Gate final : public station::Access {
  public:
@@ -59,10 +62,11 @@ class Gate final : public station::Access {
   ~Gate() override;
 
   // A reload: mode, networks, accounts (tokens stay, they are evsed's own).
-  void reconfigure(station::AccessMode mode, std::vector<Network> trusted, std::vector<Account> accounts);
+  void reconfigure(station::AccessMode mode, std::vector<Network> trusted, std::vector<Account> accounts, int write_limit);
 
   [[nodiscard]] station::AccessMode mode() const override { return config_.mode; }
   void check(const station::Credentials& c, std::function<void(station::Verdict)> done) override;
+  [[nodiscard]] int write_wait(const std::string& source) override;
   [[nodiscard]] std::vector<station::TokenInfo> tokens() const override;
   void create_token(std::string name, station::Role role,
                     std::function<void(std::optional<station::NewToken>, std::string)> done) override;
@@ -87,6 +91,11 @@ class Gate final : public station::Access {
     std::string csrf;
     core::TimePoint until;
   };
+  struct Bucket {  // a token bucket: `left` changes now, refilled at write_limit per minute
+    double left;
+    core::TimePoint at;
+    bool warned = false;
+  };
   struct Remembered {
     station::Role role;
     core::TimePoint until;
@@ -106,6 +115,7 @@ class Gate final : public station::Access {
   std::shared_ptr<spdlog::logger> log_;
   std::map<std::string, Failures> failures_;
   std::map<std::string, Remembered> remembered_;
+  std::map<std::string, Bucket> buckets_;
   std::map<std::string, LoginSession> sessions_;  // in memory: a restart asks to log in again
   std::array<unsigned char, 32> remember_secret_{};
   std::string dummy_hash_;  // checked for unknown names, so they take as long as known ones

@@ -26,6 +26,10 @@ struct RestOptions {
   // Names besides IP literals and localhost that may appear in Host: this
   // machine's host name (with and without .local) and [http] allowed_hosts.
   std::vector<std::string> host_names;
+  // [http] redirect_to_https: plain-HTTP requests get 308 to this port, unless
+  // plain_http_ok says their source may stay (trusted networks, plain_http_from).
+  int https_port = 0;
+  std::function<bool(const std::string& peer)> plain_http_ok;
 };
 
 // The dashboard's login cookie.

@@ -91,6 +91,10 @@ class Access {
   // `done` runs on the loop (at once when nothing slow is needed).
   virtual void check(const Credentials& c, std::function<void(Verdict)> done) = 0;
 
+  // Before a change from `source`: 0 to go ahead (it is counted), else the
+  // seconds to wait: changes per address per minute are limited.
+  [[nodiscard]] virtual int write_wait(const std::string& source) = 0;
+
   [[nodiscard]] virtual std::vector<TokenInfo> tokens() const = 0;
   // Answered once it is on disk; the secret is in the reply only.
   virtual void create_token(std::string name, Role role, std::function<void(std::optional<NewToken>, std::string)> done) = 0;
@@ -116,6 +120,7 @@ class OpenAccess final : public Access {
  public:
   [[nodiscard]] AccessMode mode() const override { return AccessMode::Open; }
   void check(const Credentials&, std::function<void(Verdict)> done) override { done({Role::Admin, "anyone", false, 0, {}}); }
+  [[nodiscard]] int write_wait(const std::string&) override { return 0; }
   [[nodiscard]] std::vector<TokenInfo> tokens() const override { return {}; }
   void create_token(std::string, Role, std::function<void(std::optional<NewToken>, std::string)> done) override {
     done(std::nullopt, "there are no accounts on this charger");
