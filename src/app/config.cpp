@@ -10,9 +10,12 @@
 #include <toml++/toml.h>
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -37,7 +40,7 @@ constexpr std::array<std::string_view, 9> kCustomMeterKeys{"byte_order", "data_t
 constexpr std::array<std::string_view, 8> kModbusKeys{"port", "baud", "parity", "stop_bits", "response_timeout_ms", "turnaround_ms", "poll_interval_ms", "rs485"};
 constexpr std::array<std::string_view, 5> kSessionsKeys{"enabled", "database", "update_interval", "keep_days", "keep_count"};
 constexpr std::array<std::string_view, 1> kSimulatorKeys{"car"};
-constexpr std::array<std::string_view, 9> kMqttKeys{"host", "port", "topic_prefix", "username", "password", "password_file", "tls", "ca_file", "discovery"};
+constexpr std::array<std::string_view, 11> kMqttKeys{"host", "port", "topic_prefix", "username", "password", "password_file", "tls", "ca_file", "client_cert", "client_key", "discovery"};
 
 // Thrown inside this file only; parse_config turns it into the error value.
 struct ConfigError {
@@ -77,6 +80,18 @@ std::string key_at(const std::string& text, std::size_t line) {
   }
   if (key.empty()) return {};
   return core::shown(table.empty() ? key : table + "." + key);
+}
+
+// A file with a secret (a password, a private key) that every user may read
+// is refused, as ssh does: only the service (and its group) should.
+std::optional<std::string> private_file_problem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::string{"cannot be read: "} + std::strerror(errno);
+  if (!S_ISREG(st.st_mode)) return std::string{"is not a regular file"};
+  if ((st.st_mode & S_IROTH) != 0) {
+    return std::string{"every user may read it; make it the service's alone (chmod 600, or 640 with group evsed)"};
+  }
+  return std::nullopt;
 }
 
 std::string parse_error_message(const toml::parse_error& e, const std::string& text, const std::string& source) {
@@ -555,6 +570,23 @@ Config parse_root(const toml::table& root, Problems& problems) {
   mqtt.integer("port", {"port", 1, 65535}, c.mqtt.port);
   mqtt.boolean("tls", c.mqtt.tls);
   if (auto s = mqtt.string("ca_file")) c.mqtt_ca_file = *s;
+  for (auto [key, into] : {std::pair{"client_cert", &c.mqtt_client_cert}, std::pair{"client_key", &c.mqtt_client_key}}) {
+    if (auto v = mqtt.string(key)) {
+      if (v->empty() || v->front() != '/' || core::has_control(*v)) {
+        mqtt.fail(*mqtt.node_of(key), "mqtt." + std::string{key} + " = \"" + core::shown(*v) +
+                                          "\" is not allowed (allowed: an absolute file path)");
+      }
+      *into = *v;
+    }
+  }
+  if (c.mqtt_client_cert.empty() != c.mqtt_client_key.empty()) {
+    throw ConfigError{"mqtt.client_cert and mqtt.client_key go together"};
+  }
+  if (!c.mqtt_client_key.empty()) {
+    if (auto e = private_file_problem(c.mqtt_client_key)) {
+      mqtt.fail(*mqtt.node_of("client_key"), "mqtt.client_key = \"" + core::shown(c.mqtt_client_key) + "\": " + *e);
+    }
+  }
   mqtt.boolean("discovery", c.mqtt_discovery);
   if (auto file = mqtt.string("password_file")) {
     const toml::node& n = *mqtt.node_of("password_file");
@@ -562,6 +594,7 @@ Config parse_root(const toml::table& root, Problems& problems) {
     std::string error;
     auto text = read_regular_file(*file, 4096, error);
     if (!text) mqtt.fail(n, "mqtt.password_file = \"" + core::shown(*file) + "\": " + (error.empty() ? "not found" : error));
+    if (auto e = private_file_problem(*file)) mqtt.fail(n, "mqtt.password_file = \"" + core::shown(*file) + "\": " + *e);
     // The file holds the password alone; a final line break is not part of it.
     while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
     if (auto e = station::check_mqtt_field(station::MqttField::Password, *text)) {

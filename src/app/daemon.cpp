@@ -111,6 +111,8 @@ StationConfig station_config(const DaemonSetup& s) {
   sc.cable_lock_fitted = c.settings.lock != core::LockType::Disabled;
   sc.mqtt = c.mqtt;
   sc.mqtt_ca_file = c.mqtt_ca_file;
+  sc.mqtt_client_cert = c.mqtt_client_cert;
+  sc.mqtt_client_key = c.mqtt_client_key;
   sc.mqtt_discovery = c.mqtt_discovery;
   return sc;
 }

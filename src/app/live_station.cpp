@@ -387,6 +387,8 @@ std::vector<std::string> LiveStation::reconfigure(StationConfig config, const co
   device_.cable_lock_fitted = config.cable_lock_fitted;
   const bool mqtt_changed = !mqtt_set_at_run_time_ &&
                             (!(config.mqtt == config_.mqtt) || config.mqtt_ca_file != config_.mqtt_ca_file ||
+                             config.mqtt_client_cert != config_.mqtt_client_cert ||
+                             config.mqtt_client_key != config_.mqtt_client_key ||
                              config.mqtt_discovery != config_.mqtt_discovery);
   const bool discovery_changed = config.mqtt_discovery != config_.mqtt_discovery;
   config_ = std::move(config);
@@ -481,6 +483,8 @@ station::MqttConnection LiveStation::mqtt_connection() const {
   station::MqttConnection c;
   c.settings = mqtt_;
   c.ca_file = mqtt_.ca_cert.empty() ? config_.mqtt_ca_file : mqtt_ca_path();
+  c.client_cert = config_.mqtt_client_cert;
+  c.client_key = config_.mqtt_client_key;
   c.discovery = config_.mqtt_discovery;
   c.serial = config_.serial;
   return c;

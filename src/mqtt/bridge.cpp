@@ -103,6 +103,7 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
 
   void configure(const station::MqttConnection& o) {
     if (configured && o.settings == options.settings && o.ca_file == options.ca_file &&
+        o.client_cert == options.client_cert && o.client_key == options.client_key &&
         o.discovery == options.discovery) {
       return;
     }
@@ -150,7 +151,12 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
     if (options.settings.tls) {
       ::mqtt::ssl_options ssl;
       if (!options.ca_file.empty()) ssl.set_trust_store(options.ca_file);
-      ssl.set_enable_server_cert_auth(true);
+      ssl.set_enable_server_cert_auth(true);  // the broker's chain, and
+      ssl.set_verify(true);                   // its name: a certificate for another host is refused
+      if (!options.client_cert.empty()) {
+        ssl.set_key_store(options.client_cert);
+        ssl.set_private_key(options.client_key);
+      }
       opts.set_ssl(ssl);
     }
     try {
@@ -189,8 +195,13 @@ struct Bridge::Impl : std::enable_shared_from_this<Bridge::Impl> {
     if (gen != generation) return;
     set_connected(false);
     if (why != last_failure) {
-      log->warn("mqtt: {}:{}: {}; retrying", core::shown(options.settings.host), options.settings.port,
-                core::shown(why));
+      // Paho says only -1 when a handshake fails (its TLS error callback would outlive the options it points into).
+      const bool handshake = options.settings.tls && why.ends_with("(code -1)");
+      log->warn("mqtt: {}:{}: {}{}; retrying", core::shown(options.settings.host), options.settings.port,
+                core::shown(why),
+                handshake ? " (TLS: is the broker's certificate from ca_file and for this host name? does it want "
+                            "client_cert?)"
+                          : "");
     }
     last_failure = why;
     schedule_reconnect();

@@ -289,6 +289,7 @@ class MqttCredentialsTest(unittest.TestCase):
             secret = os.path.join(tmp, "mqtt-password")
             with open(secret, "w") as f:
                 f.write("from-the-file\n")
+            os.chmod(secret, 0o600)
             evsed = Evsed(config_text=API_CONFIG + f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\n'
                                                    f'username = "u"\npassword_file = "{secret}"\n')
             try:
@@ -299,15 +300,22 @@ class MqttCredentialsTest(unittest.TestCase):
             finally:
                 evsed.close()
                 broker.close()
-            # Both at once is refused; so is a file that is not there.
+            # Both at once is refused; so is a file that is not there, or one every user may read.
             cfg = os.path.join(tmp, "evsed.toml")
-            for extra in (f'password = "x"\npassword_file = "{secret}"\n', 'password_file = "/nonexistent"\n'):
+            loose = os.path.join(tmp, "loose-password")
+            with open(loose, "w") as f:
+                f.write("everyone-reads-this\n")
+            os.chmod(loose, 0o644)
+            for extra in (f'password = "x"\npassword_file = "{secret}"\n', 'password_file = "/nonexistent"\n',
+                          f'password_file = "{loose}"\n'):
                 with open(cfg, "w") as f:
                     f.write("[mqtt]\n" + extra)
                 r = subprocess.run([BINARY, "--check-config", "--config", cfg, "--state-dir", tmp],
                                    capture_output=True, text=True, timeout=10)
                 self.assertEqual(r.returncode, EX_CONFIG, r.stdout)
                 self.assertIn("password_file", r.stdout)
+                if loose in extra:
+                    self.assertIn("every user may read it", r.stdout)
 
     def test_tls_is_not_turned_off_by_omission(self):
         evsed = Evsed(config_text=API_CONFIG)

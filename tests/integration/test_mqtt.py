@@ -21,13 +21,13 @@ PREFIX = "SmartEVSE-12345"
 class Mosquitto:
     """A broker of our own on a free loopback port, with its own temporary config."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, extra=""):
         self.tmp = tempfile.TemporaryDirectory(prefix="evsed-mosquitto-")
         self.port = port or free_port()
         self.conf = os.path.join(self.tmp.name, "mosquitto.conf")
         with open(self.conf, "w") as f:
-            f.write(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "log_dest stderr\n")
+            f.write(f"per_listener_settings false\nlistener {self.port} 127.0.0.1\nallow_anonymous true\n"
+                    "persistence false\nlog_dest stderr\n" + extra)
             if os.geteuid() == 0:
                 f.write("user root\n")
         self.proc = None
@@ -501,3 +501,94 @@ class MqttSecretsTest(unittest.TestCase):
             client.close()
             broker.close()
             state.cleanup()
+
+
+def openssl(d, *args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+
+
+def signed(d, ca, name, subject_alt):
+    """A P-256 key and a certificate for `subject_alt` that `ca` signed (Debian's openssl)."""
+    openssl(d, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", f"/CN={name}",
+            "-keyout", f"{name}.key", "-out", f"{name}.csr")
+    with open(os.path.join(d, f"{name}.cnf"), "w") as f:
+        f.write(f"subjectAltName={subject_alt}\n")
+    openssl(d, "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key", "-CAcreateserial",
+            "-days", "2", "-extfile", f"{name}.cnf", "-out", f"{name}.pem")
+    os.chmod(os.path.join(d, f"{name}.key"), 0o600)
+    return os.path.join(d, f"{name}.pem"), os.path.join(d, f"{name}.key")
+
+
+class MqttTlsTest(unittest.TestCase):
+    """Issue 16: TLS to a real mosquitto that asks for client certificates; the
+    broker's chain and name are verified. The test's own subscriber uses a
+    plain listener of the same broker."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="evsed-mqtt-tls-")
+        d = cls.tmp.name
+        openssl(d, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                "-subj", "/CN=evsed test broker CA", "-keyout", "ca.key", "-out", "ca.pem")
+        cls.ca = os.path.join(d, "ca.pem")
+        server, server_key = signed(d, "ca", "broker", "IP:127.0.0.1")
+        other, other_key = signed(d, "ca", "elsewhere", "DNS:elsewhere.example")
+        cls.client_cert, cls.client_key = signed(d, "ca", "evsed", "DNS:evsed")
+        cls.tls_port, cls.wrong_name_port = free_port(), free_port()
+        cls.broker = Mosquitto(extra=(
+            f"listener {cls.tls_port} 127.0.0.1\ncafile {cls.ca}\ncertfile {server}\nkeyfile {server_key}\n"
+            "require_certificate true\n"
+            f"listener {cls.wrong_name_port} 127.0.0.1\ncafile {cls.ca}\ncertfile {other}\nkeyfile {other_key}\n"))
+        cls.client = Client(cls.broker.port)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        cls.broker.close()
+        cls.tmp.cleanup()
+
+    def run_evsed(self, prefix, port, extra):
+        text = f'serial = 12345\n[mqtt]\nhost = "127.0.0.1"\nport = {port}\ntopic_prefix = "{prefix}"\ntls = true\n{extra}'
+        evsed = Evsed(config_text=text)
+        self.addCleanup(evsed.close)
+        evsed.wait_ready()
+        return evsed
+
+    def test_a_client_certificate_gets_in(self):
+        evsed = self.run_evsed("tls-ok", self.tls_port, f'ca_file = "{self.ca}"\nclient_cert = "{self.client_cert}"\n'
+                                                          f'client_key = "{self.client_key}"\n')
+        self.assertTrue(self.client.wait_for("tls-ok/connected", "online", 15), evsed.log)
+        self.assertTrue(self.client.wait_for("tls-ok/State", timeout=10))
+        self.assertEqual(Http(evsed.port).settings()["mqtt"]["status"], "Connected")
+
+    def refused(self, prefix, port, extra):
+        evsed = self.run_evsed(prefix, port, extra)
+        self.assertTrue(evsed.wait_log("retrying", 15), evsed.log)
+        self.assertFalse(any(t.startswith(prefix + "/") for t, _, _ in self.client.seen()), "nothing got through")
+        self.assertNotEqual(Http(evsed.port).settings()["mqtt"]["status"], "Connected")
+
+    def test_without_a_client_certificate_the_broker_refuses(self):
+        self.refused("tls-nocert", self.tls_port, f'ca_file = "{self.ca}"\n')
+
+    def test_a_broker_signed_by_an_unknown_ca_is_refused(self):
+        self.refused("tls-unknown-ca", self.tls_port,
+                     f'client_cert = "{self.client_cert}"\nclient_key = "{self.client_key}"\n')  # the system's CAs
+
+    def test_a_certificate_for_another_name_is_refused(self):
+        self.refused("tls-wrong-name", self.wrong_name_port, f'ca_file = "{self.ca}"\nclient_cert = "{self.client_cert}"\n'
+                                                               f'client_key = "{self.client_key}"\n')
+
+    def test_a_key_every_user_may_read_is_a_configuration_error(self):
+        from evsed_harness import BINARY
+        loose = os.path.join(self.tmp.name, "loose.key")
+        with open(self.client_key) as src, open(loose, "w") as dst:
+            dst.write(src.read())
+        os.chmod(loose, 0o644)
+        cfg = os.path.join(self.tmp.name, "loose.toml")
+        with open(cfg, "w") as f:
+            f.write(f'[mqtt]\nclient_cert = "{self.client_cert}"\nclient_key = "{loose}"\n')
+        r = subprocess.run([BINARY, "--check-config", "--config", cfg, "--state-dir", self.tmp.name],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 78, r.stdout)
+        self.assertIn("mqtt.client_key", r.stdout)
+        self.assertIn("every user may read it", r.stdout)

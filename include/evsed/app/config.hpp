@@ -78,6 +78,8 @@ struct Config {
   bool mqtt_discovery = true;  // Home Assistant discovery messages
   std::string mqtt_ca_file;    // PEM CA for TLS; empty: the system's
   std::string mqtt_password_file;  // where the password came from, if from a file
+  std::string mqtt_client_cert;  // PEM certificate evsed shows the broker (TLS); empty: none
+  std::string mqtt_client_key;   // its private key: readable by the service only
   SessionsConfig sessions;
   SimulatedCar simulated_car = SimulatedCar::Unplugged;
 };

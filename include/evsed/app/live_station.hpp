@@ -35,6 +35,8 @@ struct StationConfig {
   bool cable_lock_fitted = false;
   station::MqttSettings mqtt;  // the configuration's; the state dir's mqtt.json wins
   std::string mqtt_ca_file;    // the configuration's CA file
+  std::string mqtt_client_cert;  // and client certificate and key, if any
+  std::string mqtt_client_key;
   bool mqtt_discovery = true;
 };
 

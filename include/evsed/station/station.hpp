@@ -22,6 +22,8 @@ namespace evsed::station {
 struct MqttConnection {
   MqttSettings settings;
   std::string ca_file;   // PEM file for TLS; empty: the system's CAs
+  std::string client_cert;  // PEM files evsed proves itself with (TLS); empty: none
+  std::string client_key;
   bool discovery = true; // Home Assistant discovery
   unsigned serial = 0;
 };
