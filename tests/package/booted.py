@@ -300,7 +300,35 @@ systemctl daemon-reload""")
         self.sh("rm /etc/evsed/evsed.toml.d/70-typo.toml && systemctl restart evsed")
         self.wait_for(self.active, "starts again once the typo is fixed, without reset-failed")
 
-        # 9. remove keeps the state, purge removes it.
+        # 9. Accounts, a login and HTTPS, as docs/security.md tells a user to set them up.
+        pw = "booted admin pw 9"
+        r = self.sh(f"printf '%s\\n' '{pw}' | evsed passwd admin")
+        self.assertIn("systemctl reload evsed", r.stdout)
+        self.assertEqual(self.sh("stat -c '%a %U' /var/lib/evsed/users.json").stdout.strip(), "600 evsed",
+                         "the service can read the accounts, nobody else")
+        self.sh("""printf '[http]\\ntrusted_networks = []\\ntls_listen = "127.0.0.1:8443"\\n' \\
+                   >/etc/evsed/evsed.toml.d/60-access.toml && systemctl restart evsed""")
+        self.wait_for(lambda: self.settings() is not None, "answers with accounts")
+        code = "curl -s -o /dev/null -w '%{http_code}' -X POST"
+        self.assertEqual(self.sh(f"{code} 'http://127.0.0.1/settings?mode=3'").stdout, "401", "a stranger may not")
+        self.assertEqual(self.sh(f"{code} -u 'admin:{pw}' 'http://127.0.0.1/settings?mode=3'").stdout, "200")
+        login = self.sh(f"curl -sf -c /tmp/jar -H 'X-Requested-With: evsed' --data-urlencode user=admin "
+                        f"--data-urlencode 'password={pw}' http://127.0.0.1/login").stdout
+        import json
+        csrf = json.loads(login)["csrf"]
+        self.assertEqual(self.sh(f"{code} -b /tmp/jar -H 'X-CSRF-Token: {csrf}' 'http://127.0.0.1/settings?mode=1'").stdout,
+                         "200", "the dashboard's login works")
+        self.assertEqual(self.sh(f"{code} -b /tmp/jar 'http://127.0.0.1/settings?mode=3'").stdout, "403",
+                         "not without its CSRF token")
+        self.wait_for(lambda: "SHA-256 fingerprint" in self.sh("journalctl -u evsed --no-pager -o cat").stdout,
+                      "the self-signed certificate's fingerprint in the journal")
+        self.assertEqual(self.sh("stat -c '%a %U' /var/lib/evsed/tls/key.pem").stdout.strip(), "600 evsed")
+        served = self.sh("curl -sf --cacert /var/lib/evsed/tls/cert.pem https://localhost:8443/https").stdout
+        self.assertTrue(json.loads(served)["enabled"], "HTTPS with the certificate the journal names")
+        self.assertNotIn(pw, self.sh("journalctl --no-pager -o cat").stdout, "the password is in no log")
+        self.sh("rm /etc/evsed/evsed.toml.d/60-access.toml && systemctl restart evsed")
+
+        # 10. remove keeps the state, purge removes it.
         cursor = self.cursor()
         self.sh("DEBIAN_FRONTEND=noninteractive apt-get remove -y evsed </dev/null")
         self.assertTrue(self.safe_state_seen(cursor), "no safe state on remove")
