@@ -570,7 +570,13 @@ async function whoami() {
 
 async function logIn(e) {
   e.preventDefault();
-  const body = new URLSearchParams({ user: $('#login-user').value, password: $('#login-password').value });
+  const password = $('#login-password').value;
+  $('#login-password').value = '';
+  await logInAs($('#login-user').value, password);
+}
+
+async function logInAs(user, password) {
+  const body = new URLSearchParams({ user, password });
   let reply;
   try {
     const r = await fetch('/login', { method: 'POST', body, headers: { 'X-Requested-With': 'evsed' } });
@@ -578,7 +584,6 @@ async function logIn(e) {
   } catch {
     reply = { ok: false, status: 0, body: { error: t('reply.unreachable') } };
   }
-  $('#login-password').value = '';
   if (!reply.ok) {
     $('#login-reply').textContent = reply.body.error || `HTTP ${reply.status}`;
     $('#login-reply').classList.add('bad');
@@ -589,6 +594,36 @@ async function logIn(e) {
   showLogin(false);
   await whoami();
   connect();
+}
+
+// No admin yet: the first visitor makes one with the code from the charger's log.
+async function offerSetup() {
+  try {
+    const pending = (await getJson('/setup')).pending;
+    $('#setup').hidden = !pending;
+    if (pending) {
+      showLogin(false);
+      $('#setup-code').focus();
+    }
+  } catch { /* no answer: the login form stays as it is */ }
+}
+
+async function setUp(e) {
+  e.preventDefault();
+  const out = $('#setup-reply');
+  const user = $('#setup-user').value;
+  const password = $('#setup-password').value;
+  if (password !== $('#setup-again').value) {
+    out.textContent = t('setup.mismatch');
+    out.classList.add('bad');
+    return;
+  }
+  const reply = await post('/setup', { code: $('#setup-code').value.trim(), user, password }, { inBody: true });
+  $('#setup-password').value = '';
+  $('#setup-again').value = '';
+  if (!show(out, reply, [])) return;
+  $('#setup').hidden = true;
+  await logInAs(user, password);
 }
 
 let events = null;
@@ -716,6 +751,7 @@ function wire() {
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => applyTheme(localStorage.getItem('evsed.theme')));
   window.addEventListener('hashchange', route);
   $('#login-form').addEventListener('submit', logIn);
+  $('#setup-form').addEventListener('submit', setUp);
   $('#login-open').addEventListener('click', () => showLogin(true));
   $('#logout').addEventListener('click', async () => {
     await fetch('/logout', { method: 'POST', headers: headers() });
@@ -734,7 +770,9 @@ async function main() {
   buildSettings();
   wire();
   route();
-  await whoami();
+  const me = await whoami();
+  // An admin already (a trusted network) adds accounts on the Settings page instead.
+  if (me?.role !== 'admin') await offerSetup();
   if (!needLogin) connect();
 }
 

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
+#include "evsed/auth/accounts.hpp"
+
 namespace evsed::app {
 
 namespace {
@@ -73,6 +75,15 @@ std::string redacted_config_json(const std::string& path) {
   return out.dump();
 }
 
+std::string without_setup_code(std::string line) {
+  for (auto at = line.find(auth::kSetupCodeLabel); at != std::string::npos;
+       at = line.find(auth::kSetupCodeLabel, at + 1)) {
+    const auto from = at + auth::kSetupCodeLabel.size();
+    line.replace(from, std::min(auth::kSetupCodeLength, line.size() - from), "(hidden)");
+  }
+  return line;
+}
+
 std::string diagnostics_bundle(const DiagnosticsFacts& f) {
   Json j = Json::object();
   j["format"] = 1;
@@ -88,7 +99,9 @@ std::string diagnostics_bundle(const DiagnosticsFacts& f) {
   for (const auto& path : f.config_files) files[path] = Json::parse(redacted_config_json(path), nullptr, false);
   j["config"] = files;
   j["settings"] = Json::parse(f.settings_json, nullptr, false);
-  j["log"] = f.recent_log;
+  Json log = Json::array();
+  for (const auto& line : f.recent_log) log.push_back(without_setup_code(line));
+  j["log"] = log;
   return j.dump(1, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 

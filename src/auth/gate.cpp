@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
+#include <utility>
 #include <cmath>
 
 #include "evsed/core/outside_text.hpp"
@@ -27,6 +29,7 @@ Gate::Gate(GateConfig config, Post post, Save save, Now now, Epoch epoch, std::s
     randombytes_buf(noise, sizeof noise);
     dummy_hash_ = hash_password(std::string_view{reinterpret_cast<const char*>(noise), sizeof noise}).value_or("");
   });
+  offer_setup_code();
 }
 
 Gate::~Gate() { worker_.drain(); }
@@ -40,6 +43,69 @@ void Gate::reconfigure(station::AccessMode mode, std::vector<Network> trusted, s
   config_.accounts = std::move(accounts);
   remembered_.clear();  // a changed password must be checked again
   sessions_.clear();    // and a removed account logged out
+  offer_setup_code();
+}
+
+bool Gate::has_admin() const {
+  return std::any_of(config_.accounts.begin(), config_.accounts.end(), [](const Account& a) { return a.role == Role::Admin; });
+}
+
+void Gate::offer_setup_code() {
+  if (config_.mode == station::AccessMode::Open || has_admin()) {
+    setup_code_.clear();
+    return;
+  }
+  if (!setup_code_.empty()) return;  // the one logged stays good across reloads
+  // 12 characters without look-alikes (no 0/O, 1/I/L): about 58 bits, typed from the journal.
+  constexpr std::string_view kAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+  for (int i = 0; i < 12; ++i) {
+    if (i > 0 && i % 4 == 0) setup_code_ += '-';
+    setup_code_ += kAlphabet[randombytes_uniform(static_cast<std::uint32_t>(kAlphabet.size()))];
+  }
+  log_->warn("auth: no admin account yet: the dashboard asks its first visitor for {}{} "
+             "(or run `sudo evsed passwd admin`)", kSetupCodeLabel, setup_code_);
+}
+
+bool Gate::awaiting_first_admin() const { return !setup_code_.empty(); }
+
+int Gate::blocked_for(const std::string& source) const {
+  const auto it = failures_.find(source);
+  const auto now = now_();
+  if (it == failures_.end() || it->second.blocked_until <= now) return 0;
+  return static_cast<int>(std::max<std::int64_t>(1, std::chrono::ceil<core::Seconds>(it->second.blocked_until - now).count()));
+}
+
+void Gate::create_first_admin(const std::string& source, const std::string& code, std::string name,
+                              std::string password, std::function<void(std::string, int)> done) {
+  if (setup_code_.empty()) return done("there is an admin account already: log in", 0);
+  if (const int wait = blocked_for(source)) return done("too many failures", wait);
+  // Typed by hand: case and dashes do not matter.
+  std::string typed;
+  for (unsigned char c : code) {
+    if (c != '-' && c != ' ') typed += static_cast<char>(std::toupper(c));
+  }
+  std::string expected;
+  for (char c : setup_code_) {
+    if (c != '-') expected += c;
+  }
+  if (typed.size() != expected.size() || sodium_memcmp(typed.data(), expected.data(), typed.size()) != 0) {
+    failed(source, "wrong setup code");
+    return done("code: wrong setup code (it is in the journal: journalctl -u evsed | grep 'setup code')", 0);
+  }
+  if (auto why = name_problem(name)) return done("user: " + *why, 0);
+  if (auto why = password_problem(password)) return done("password: " + *why, 0);
+  const std::string code_in_use = std::exchange(setup_code_, {});  // once, even while the hash is made
+  set_user(name, Role::Admin, std::move(password),
+           [this, code_in_use, source, name, done = std::move(done), alive = std::weak_ptr<bool>(alive_)](std::string e) {
+             if (!alive.lock()) return;
+             if (!e.empty()) {
+               if (!has_admin()) setup_code_ = code_in_use;  // not made: the code stays good
+               return done(std::move(e), 0);
+             }
+             failures_.erase(source);
+             log_->info("auth: first admin '{}' made from {} with the setup code", name, core::shown(source));
+             done({}, 0);
+           });
 }
 
 std::string Gate::remember_key(const std::string& user, const std::string& password) const {
@@ -111,10 +177,7 @@ void Gate::check(const station::Credentials& c, std::function<void(Verdict)> don
   }
   const bool given = c.bearer || c.user;
   if (!given) return done({});
-  if (auto it = failures_.find(c.source); it != failures_.end() && it->second.blocked_until > now) {
-    const auto left = std::chrono::ceil<core::Seconds>(it->second.blocked_until - now).count();
-    return done({Role::None, {}, true, static_cast<int>(std::max<std::int64_t>(1, left)), {}});
-  }
+  if (const int wait = blocked_for(c.source)) return done({Role::None, {}, true, wait, {}});
   if (c.bearer) {
     const std::string digest = token_digest(*c.bearer);
     for (const auto& t : config_.tokens) {
@@ -217,6 +280,7 @@ void Gate::save_accounts(std::vector<Account> next, const std::string& changed, 
           if (!alive.lock()) return;
           if (e) return done("cannot save the accounts: " + *e);
           config_.accounts = std::move(next);
+          offer_setup_code();   // an admin now: no code is good any more
           remembered_.clear();  // the old password must not be remembered as good
           std::erase_if(sessions_, [&](const auto& s) { return s.second.user == changed; });
           done({});

@@ -366,6 +366,41 @@ void RestApi::log_out(const HttpRequest& req, Respond respond) {
   respond(std::move(r));
 }
 
+// The first admin, made on the dashboard with the one-time code from the log:
+// GET /setup says whether one is awaited, POST /setup (code, user, password in
+// the body) makes it.
+void RestApi::first_admin(const HttpRequest& req, const Params& p, Respond respond) {
+  station::Access& access = station_.access();
+  if (req.method == "GET" || req.method == "HEAD") {
+    return respond(json_reply(Json{{"pending", access.awaiting_first_admin()}}));
+  }
+  if (req.method != "POST") return respond(wrong_method("GET, POST"));
+  for (const auto& [name, value] : p.items()) {
+    if (name != "code" && name != "user" && name != "password") {
+      return respond(bad_request(name, "unknown parameter (allowed: code, user, password)"));
+    }
+  }
+  if (!split_target(req.target).second.empty()) {
+    return respond(bad_request("code", "send code, user and password in the request body (a form), not in the URL"));
+  }
+  const auto code = p.get("code");
+  const auto user = p.get("user");
+  const auto password = p.get("password");
+  if (!code || !user || !password) {
+    return respond(bad_request(!code ? "code" : !user ? "user" : "password", "POST /setup takes code, user and password"));
+  }
+  const std::string who = *user;
+  access.create_first_admin(req.peer, *code, *user, *password, [respond, who](std::string e, int retry_after_s) {
+    if (retry_after_s > 0) return respond(too_many_failures(retry_after_s));
+    if (e.empty()) return respond(json_reply(Json{{"name", who}, {"role", "admin"}}));
+    if (e.starts_with("there is an admin")) return respond(json_reply(Json{{"error", e}}, 409));
+    if (e.starts_with("code:")) return respond(json_reply(Json{{"error", e.substr(6)}}, 403));
+    if (e.starts_with("cannot")) return respond(json_reply(Json{{"error", e}}, 500));
+    const auto colon = e.find(':');
+    respond(bad_request(colon == std::string::npos ? "user" : e.substr(0, colon), e));
+  });
+}
+
 void RestApi::route_tokens(const HttpRequest& req, std::string_view path, const Params& p, Respond respond) {
   station::Access& access = station_.access();
   const bool get = req.method == "GET" || req.method == "HEAD";
@@ -472,6 +507,7 @@ void RestApi::route(const HttpRequest& req, std::string_view path, const Params&
   if (path == "/users" || path.starts_with("/users/")) return route_users(req, path, p, std::move(respond));
   if (path == "/login") return log_in(req, p, std::move(respond));
   if (path == "/logout") return log_out(req, std::move(respond));
+  if (path == "/setup") return first_admin(req, p, std::move(respond));
   if (path == "/whoami") {
     if (!get) return respond(wrong_method("GET"));
     Json j{{"role", station::to_string(verdict_.role)}, {"who", verdict_.who},

@@ -115,3 +115,38 @@ for (const mode of ['writes', 'all']) {
     await ctx.close();
   });
 }
+
+test('the first visitor makes the admin with the code from the log', async () => {
+  browser = browser || (await launch());
+  const e = new Evsed({ config: '[http]\nauth = "writes"\ntrusted_networks = []\n' });
+  running.push(e);
+  const evsed = await e.start();
+  await until('the code in the log', () => /setup code [2-9A-Z-]{14}/.test(evsed.log.join('')));
+  const code = evsed.log.join('').match(/setup code ([2-9A-Z-]{14})/)[1];
+  const ctx = await lockedContext(browser);
+  const page = await ctx.newPage();
+  await page.goto(`${evsed.url}/`);
+  const setup = page.getByRole('region', { name: 'Create the first admin' });
+  await until('the setup form', () => setup.isVisible());
+  await page.screenshot({ path: join(process.env.EVSED_SCREENSHOTS || '/tmp', 'first-admin.png'), fullPage: true });
+  await setup.getByLabel('Setup code').fill('WRNG-CODE-XXXX');
+  await setup.getByLabel('Name').fill('owner');
+  await setup.getByLabel('Password', { exact: true }).fill('owner password 1');
+  await setup.getByLabel('Password again').fill('owner password 1');
+  await setup.getByRole('button', { name: 'Create admin' }).click();
+  await until('a wrong code is said', async () => (await page.locator('#setup-reply').textContent()).includes('wrong setup code'));
+  await setup.getByLabel('Setup code').fill(code.toLowerCase());
+  await setup.getByLabel('Password', { exact: true }).fill('owner password 1');
+  await setup.getByLabel('Password again').fill('owner password 1');
+  await setup.getByRole('button', { name: 'Create admin' }).click();
+  await until('logged in as the new admin', () => page.getByRole('button', { name: 'Log out (owner)' }).isVisible());
+  assert.equal(await setup.isVisible(), false);
+  const owner = { Authorization: `Basic ${Buffer.from('owner:owner password 1').toString('base64')}` };
+  assert.equal((await (await fetch(`${evsed.url}/whoami`, { headers: owner })).json()).role, 'admin');
+  assert.deepEqual(await (await fetch(`${evsed.url}/setup`)).json(), { pending: false });
+  // Changes from the page work at once, with the login's CSRF token.
+  await page.getByRole('button', { name: 'Solar', exact: true }).click();
+  await until('SOLAR', async () => (await (await fetch(`${evsed.url}/settings`)).json()).mode === 'SOLAR');
+  assert.deepEqual(ctx.foreign, []);
+  await ctx.close();
+});

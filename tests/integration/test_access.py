@@ -282,6 +282,51 @@ class UsersTest(AccessCase):
         self.assertEqual(self.http.get("/whoami", headers=basic("admin", ADMIN_PW)).json()["role"], "admin")
 
 
+class FirstAdminTest(unittest.TestCase):
+    """No account at install: the log names a one-time code, the first visitor makes the admin with it."""
+
+    def test_the_first_admin_with_the_logged_code(self):
+        import re
+        import tempfile
+        state = tempfile.TemporaryDirectory(prefix="evsed-first-")
+        self.addCleanup(state.cleanup)
+        text = config("writes")
+        with Evsed(config_text=text, state_dir=state.name) as evsed:
+            evsed.wait_ready()
+            http = Http(evsed.port)
+            self.assertTrue(evsed.wait_log("setup code ", 5))
+            code = re.search(r"setup code ([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4})", "\n".join(evsed.log)).group(1)
+            self.assertEqual(http.get("/setup").json(), {"pending": True})
+            self.assertEqual(http.post("/settings?mode=3").status, 401, "no admin yet: still no changes from strangers")
+
+            def setup(**fields):
+                return http.post("/setup", body=form(**fields), headers=FORM)
+
+            r = http.post(f"/setup?code={code}&user=admin&password=in-the-url-1")
+            self.assertEqual(r.status, 400, "not in the URL")
+            self.assertEqual(setup(code="ABCD-EFGH-JKMN", user="admin", password=ADMIN_PW).status, 403)
+            r = setup(code=code, user="admin", password="short")
+            self.assertEqual((r.status, r.json()["parameter"]), (400, "password"))
+            self.assertEqual(http.get("/setup").json(), {"pending": True}, "a refused try does not use the code up")
+            self.assertFalse(os.path.exists(os.path.join(state.name, "users.json")))
+
+            r = setup(code=code.lower(), user="admin", password=ADMIN_PW)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json(), {"name": "admin", "role": "admin"})
+            self.assertEqual(http.get("/setup").json(), {"pending": False})
+            self.assertEqual(setup(code=code, user="mallory", password="another password").status, 409, "once only")
+            self.assertEqual(http.post("/settings?mode=3", headers=basic("admin", ADMIN_PW)).status, 200)
+            bundle = http.get("/diagnostics", headers=basic("admin", ADMIN_PW)).text
+            self.assertNotIn(code, bundle, "the diagnostics download hides the code")
+            self.assertIn("setup code (hidden)", bundle)
+            self.assertNotIn(ADMIN_PW, "\n".join(evsed.log))
+            self.assertEqual(os.stat(os.path.join(state.name, "users.json")).st_mode & 0o777, 0o600)
+        with Evsed(config_text=text, state_dir=state.name) as again:
+            again.wait_ready()
+            self.assertEqual(Http(again.port).get("/setup").json(), {"pending": False})
+            self.assertFalse(any("setup code" in line for line in again.log), "with an admin no code is offered")
+
+
 class WriteLimitTest(unittest.TestCase):
     """[http] write_limit: changes per address per minute; reading goes on; trusted sources are not counted."""
 

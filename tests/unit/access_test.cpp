@@ -3,13 +3,14 @@
 // and the diagnostics download's copy of the configuration.
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/null_sink.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <deque>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "evsed/app/diagnostics.hpp"
@@ -99,11 +100,11 @@ TEST(AccountsFile, RoundTripAndRefusals) {
 
 // The Gate with a loop the test turns: posts queue until run() takes them.
 struct GateRig {
-  GateRig() {
+  explicit GateRig(bool with_admin = true) {
     auth::GateConfig c;
     std::string e;
     c.trusted.push_back(*auth::parse_network("10.1.0.0/16", e));
-    c.accounts.push_back({"admin", Role::Admin, *auth::hash_password("the admin password")});
+    if (with_admin) c.accounts.push_back({"admin", Role::Admin, *auth::hash_password("the admin password")});
     c.accounts.push_back({"tv", Role::Viewer, *auth::hash_password("the viewer password")});
     gate.emplace(
         std::move(c),
@@ -116,7 +117,7 @@ struct GateRig {
           done(save_error);
         },
         [this] { return now; }, [] { return std::int64_t{1'800'000'000}; },
-        std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>()));
+        std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
   }
   // What a request carried: source, Basic name and password, bearer token.
   struct Ask {
@@ -159,6 +160,14 @@ struct GateRig {
     turn_until([&] { return e.has_value(); });
     return e.value_or("no answer");
   }
+  std::string first_admin(const std::string& code, std::string name = "first", std::string pw = "first admin pw") {
+    std::optional<std::string> e;
+    gate->create_first_admin("192.0.2.9", code, std::move(name), std::move(pw),
+                             [&](std::string x, int wait) { e = wait > 0 ? "wait" : std::move(x); });
+    turn_until([&] { return e.has_value(); });
+    return e.value_or("no answer");
+  }
+  std::ostringstream log;
   std::string saved;
   std::string saved_users;
   std::optional<std::string> save_error;
@@ -303,6 +312,35 @@ TEST(Gate, ChangesPerAddressAreLimited) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(r.gate->write_wait("192.0.2.9"), 0) << "0: no limit";
 }
 
+TEST(Gate, TheFirstAdminComesWithTheLoggedCodeOnce) {
+  GateRig r(/*with_admin=*/false);
+  ASSERT_TRUE(r.gate->awaiting_first_admin());
+  const std::string text = r.log.str();
+  const auto at = text.find(auth::kSetupCodeLabel);
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string code = text.substr(at + auth::kSetupCodeLabel.size(), auth::kSetupCodeLength);
+  EXPECT_EQ(code.size(), 14U);
+  EXPECT_EQ(code[4], '-');
+
+  EXPECT_NE(r.first_admin("AAAA-AAAA-AAAA").find("wrong setup code"), std::string::npos);
+  EXPECT_NE(r.first_admin(code, "bad name").find("user:"), std::string::npos) << "checked before the code is used";
+  EXPECT_NE(r.first_admin(code, "first", "short").find("password:"), std::string::npos);
+  EXPECT_TRUE(r.gate->awaiting_first_admin());
+  std::string lower = code;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_EQ(r.first_admin(lower), "") << "typed in lower case: still the code";
+  EXPECT_FALSE(r.gate->awaiting_first_admin());
+  EXPECT_EQ(r.check({"192.0.2.9", "first", "first admin pw", {}}).role, Role::Admin);
+  EXPECT_NE(r.first_admin(code, "second").find("admin account already"), std::string::npos) << "once";
+  EXPECT_EQ(r.gate->users().size(), 2U);
+}
+
+TEST(Gate, WrongSetupCodesAreThrottled) {
+  GateRig r(false);
+  for (int i = 0; i < auth::kFreeFailures; ++i) EXPECT_NE(r.first_admin("WRNG-CODE-XXXX"), "wait") << i;
+  EXPECT_EQ(r.first_admin("WRNG-CODE-XXXX"), "wait");
+}
+
 TEST(Gate, TheLastAdminStays) {
   GateRig r;
   EXPECT_NE(r.set_user("admin", Role::Viewer, std::nullopt).find("last admin"), std::string::npos);
@@ -357,6 +395,13 @@ TEST(DiagnosticsConfig, SecretsAreReplaced) {
   }
   EXPECT_TRUE(nlohmann::json::parse(app::redacted_config_json(path)).contains("error"));
   std::remove(path.c_str());
+}
+
+TEST(DiagnosticsLog, TheSetupCodeIsHidden) {
+  EXPECT_EQ(app::without_setup_code("auth: ... visitor for setup code ABCD-EFGH-JKMN (or run ...)"),
+            "auth: ... visitor for setup code (hidden) (or run ...)");
+  EXPECT_EQ(app::without_setup_code("nothing here"), "nothing here");
+  EXPECT_EQ(app::without_setup_code("setup code AB"), "setup code (hidden)");
 }
 }  // namespace
 }  // namespace evsed

@@ -33,6 +33,9 @@ bool secret_key(std::string_view key);
 // cannot be read or parsed gives {"error": ...} instead.
 std::string redacted_config_json(const std::string& path);
 
+// A log line with the first admin's one-time code (if it names one) hidden.
+std::string without_setup_code(std::string line);
+
 std::string diagnostics_bundle(const DiagnosticsFacts& f);
 
 }  // namespace evsed::app

@@ -29,6 +29,10 @@ struct StoredToken {
 inline constexpr std::size_t kMinPasswordBytes = 8;
 inline constexpr std::size_t kMaxPasswordBytes = 256;
 inline constexpr std::size_t kMaxNameBytes = 64;
+// How the log names the one-time code for the first admin (the diagnostics
+// download hides what follows it): "setup code ABCD-EFGH-JKLM".
+inline constexpr std::string_view kSetupCodeLabel = "setup code ";
+inline constexpr std::size_t kSetupCodeLength = 14;
 
 bool crypto_ready();  // sodium_init()
 

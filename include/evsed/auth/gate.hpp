@@ -48,6 +48,7 @@ inline constexpr std::size_t kMaxLoginSessions = 64;
 // Addresses whose change rate is followed at most before full ones are forgotten.
 inline constexpr std::size_t kMaxBuckets = 4096;
 
+
 class Gate final : public station::Access {
  public:
   using Post = std::function<void(std::function<void()>)>;
@@ -75,6 +76,9 @@ class Gate final : public station::Access {
   void set_user(std::string name, station::Role role, std::optional<std::string> password,
                 std::function<void(std::string)> done) override;
   void delete_user(const std::string& name, std::function<void(bool, std::string)> done) override;
+  [[nodiscard]] bool awaiting_first_admin() const override;
+  void create_first_admin(const std::string& source, const std::string& code, std::string name, std::string password,
+                          std::function<void(std::string, int)> done) override;
   void log_in(const std::string& source, std::string user, std::string password,
               std::function<void(std::optional<station::Login>, station::Verdict)> done) override;
   void log_out(const std::string& session) override;
@@ -106,6 +110,9 @@ class Gate final : public station::Access {
   // Puts `next` in force once it is on disk (else nothing changes) and ends the logins it affects.
   void save_accounts(std::vector<Account> next, const std::string& changed, std::function<void(std::string)> done);
   [[nodiscard]] bool last_admin(const std::string& name) const;
+  [[nodiscard]] bool has_admin() const;
+  void offer_setup_code();  // a new code when there is no admin (and none yet)
+  [[nodiscard]] int blocked_for(const std::string& source) const;  // s; 0: not held
 
   GateConfig config_;
   Post post_;
@@ -118,6 +125,7 @@ class Gate final : public station::Access {
   std::map<std::string, Bucket> buckets_;
   std::map<std::string, LoginSession> sessions_;  // in memory: a restart asks to log in again
   std::array<unsigned char, 32> remember_secret_{};
+  std::string setup_code_;  // empty: none offered (an admin exists, or mode "open")
   std::string dummy_hash_;  // checked for unknown names, so they take as long as known ones
   std::size_t pending_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

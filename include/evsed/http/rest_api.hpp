@@ -67,6 +67,7 @@ class RestApi {
   static HttpResponse unauthorized(const std::string& why, bool from_page);
   void log_in(const HttpRequest& req, const Params& p, Respond respond);
   void log_out(const HttpRequest& req, Respond respond);
+  void first_admin(const HttpRequest& req, const Params& p, Respond respond);
   HttpResponse get_settings();
   void post_settings(const Params& p, Respond respond);
   void post_mqtt(const Params& p, Respond respond);

@@ -109,6 +109,13 @@ class Access {
   // False: no such account. The account's logins end at once.
   virtual void delete_user(const std::string& name, std::function<void(bool found, std::string error)> done) = 0;
 
+  // No admin account yet (and not mode "open"): the first one may be made by
+  // whoever has the one-time setup code evsed wrote to its log at start. The
+  // code is checked and throttled like a password and works once.
+  [[nodiscard]] virtual bool awaiting_first_admin() const = 0;
+  virtual void create_first_admin(const std::string& source, const std::string& code, std::string name,
+                                  std::string password, std::function<void(std::string error, int retry_after_s)> done) = 0;
+
   // A name and password for a login session (the same checks and throttle as Basic).
   virtual void log_in(const std::string& source, std::string user, std::string password,
                       std::function<void(std::optional<Login>, Verdict)> done) = 0;
@@ -134,6 +141,11 @@ class OpenAccess final : public Access {
   }
   void delete_user(const std::string&, std::function<void(bool, std::string)> done) override {
     done(false, "there are no accounts on this charger");
+  }
+  [[nodiscard]] bool awaiting_first_admin() const override { return false; }
+  void create_first_admin(const std::string&, const std::string&, std::string, std::string,
+                          std::function<void(std::string, int)> done) override {
+    done("there are no accounts on this charger", 0);
   }
   void log_in(const std::string&, std::string, std::string, std::function<void(std::optional<Login>, Verdict)> done) override {
     done(std::nullopt, {Role::Admin, "anyone", false, 0, {}});
