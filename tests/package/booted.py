@@ -219,6 +219,7 @@ systemctl daemon-reload""")
         self.assertIn("evsed answers on", r.stdout, "the install says where to go")
         self.assertRegex(r.stdout, r"http://127\.0\.0\.1/")
         self.assertIn("50-from-0.1.toml", r.stdout)
+        self.assertIn("grep 'setup code'", r.stdout, "the install says how to make the first admin")
         self.wait_for(self.active, "0.2 did not start after the upgrade")
         self.wait_for(lambda: self.settings() is not None, "0.2 does not answer")
         s = self.settings()
@@ -302,6 +303,9 @@ systemctl daemon-reload""")
 
         # 9. Accounts, a login and HTTPS, as docs/security.md tells a user to set them up.
         pw = "booted admin pw 9"
+        self.assertRegex(self.sh("journalctl -u evsed --no-pager -o cat").stdout, r"setup code [2-9A-Z]{4}-",
+                         "no admin yet: the journal has the first visit's code")
+        self.assertIn('"pending":true', self.sh("curl -sf http://127.0.0.1/setup").stdout)
         r = self.sh(f"printf '%s\\n' '{pw}' | evsed passwd admin")
         self.assertIn("systemctl reload evsed", r.stdout)
         self.assertEqual(self.sh("stat -c '%a %U' /var/lib/evsed/users.json").stdout.strip(), "600 evsed",
