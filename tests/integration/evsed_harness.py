@@ -47,6 +47,13 @@ class Evsed:
             cmd += ["--config", os.path.join(self.tmp.name, "none.toml")]
             with open(cmd[-1], "w") as f:
                 f.write("")
+        # EVSED_TEST_AUTH=open: the same tests against [http] auth = "open" with
+        # nothing trusted (a drop-in, merged key by key over the test's own file).
+        if os.environ.get("EVSED_TEST_AUTH"):
+            dropins = cmd[-1] + ".d"
+            os.makedirs(dropins, exist_ok=True)
+            with open(os.path.join(dropins, "99-auth.toml"), "w") as f:
+                f.write(f'[http]\nauth = "{os.environ["EVSED_TEST_AUTH"]}"\ntrusted_networks = []\n')
         cmd += list(args)
         full_env = dict(os.environ)
         full_env.pop("JOURNAL_STREAM", None)
@@ -93,6 +100,9 @@ class Evsed:
     def wait_ready(self, timeout=10.0):
         if not self.wait_for_notification("READY=1", timeout):
             raise AssertionError("evsed did not become ready; log:\n" + "\n".join(self.log))
+        mode = os.environ.get("EVSED_TEST_AUTH")
+        if mode and not self.wait_log(f'auth: mode "{mode}"', 2):
+            raise AssertionError(f"EVSED_TEST_AUTH={mode} is not in force; log:\n" + "\n".join(self.log))
 
     def wait_log(self, text, timeout=10.0):
         deadline = time.monotonic() + timeout
