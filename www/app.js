@@ -17,6 +17,7 @@ const live = [];         // [{t, mains, ev}] for the last hour's chart
 let timersAt = 0;
 let csrf = '';           // this login's token: sent with every change
 let needLogin = false;   // mode "all" and not logged in: no stream until then
+let account = '';        // the name of the account logged in on this page, else empty
 
 // --- REST --------------------------------------------------------------------
 
@@ -561,6 +562,8 @@ async function whoami() {
     if (me.csrf) csrf = me.csrf;
     needLogin = false;
     const loggedIn = !!me.csrf;
+    account = loggedIn ? me.who : '';
+    $('#password-card').hidden = !loggedIn;
     $('#logout').hidden = !loggedIn;
     $('#login-open').hidden = loggedIn || me.role === 'admin';
     if (loggedIn) $('#logout').textContent = `${t('login.logout')} (${me.who})`;
@@ -727,6 +730,22 @@ function wire() {
     loadUsers();
   });
   $('#download-bundle').addEventListener('click', downloadBundle);
+  $('#password-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const out = $('#password-reply');
+    const next = $('#password-new').value;
+    const fields = { current: $('#password-current').value, password: next };
+    const again = $('#password-again').value;
+    for (const id of ['#password-current', '#password-new', '#password-again']) $(id).value = '';
+    if (next !== again) {
+      out.textContent = t('setup.mismatch');
+      out.classList.add('bad');
+      return;
+    }
+    const reply = await post('/password', fields, { inBody: true });
+    // A new password ends every login of the account, this one too: log in again with it.
+    if (show(out, reply, [], t('password.changed'))) await logInAs(account, next);
+  });
   $('#download-json').addEventListener('click', () => {
     const blob = new Blob([JSON.stringify(S, null, 2)], { type: 'application/json' });
     const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: 'evsed-settings.json' });

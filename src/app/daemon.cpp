@@ -314,6 +314,7 @@ class Daemon {
     load_site();  // also picks up files updated in place
     if (setup_.config.tls_listen && tls_loaded_) load_tls();  // a renewed certificate, without dropping anything
     if (gate_) {
+      users_mtime_ = modified_time(setup_.options.state_dir + "/users.json");
       auto accounts = read_state_json<auth::Account>("users.json", auth::parse_accounts);
       log_access(accounts.size(), gate_->tokens().size());
       gate_->reconfigure(setup_.config.auth, trusted_networks(), std::move(accounts), setup_.config.write_limit);
@@ -378,6 +379,13 @@ class Daemon {
     return r;
   }
 
+  static std::optional<std::filesystem::file_time_type> modified_time(const std::string& path) {
+    std::error_code ec;
+    const auto t = std::filesystem::last_write_time(path, ec);
+    if (ec) return std::nullopt;
+    return t;
+  }
+
   // Accounts (users.json, from `evsed passwd`) and tokens (tokens.json): read at
   // start and, the accounts, on reload. A broken file is logged and counts as
   // empty: then only the trusted networks may change anything.
@@ -412,15 +420,25 @@ class Daemon {
     g.mode = setup_.config.auth;
     g.trusted = trusted_networks();
     g.write_limit = setup_.config.write_limit;
+    users_mtime_ = modified_time(setup_.options.state_dir + "/users.json");
     g.accounts = read_state_json<auth::Account>("users.json", auth::parse_accounts);
     g.tokens = read_state_json<auth::StoredToken>("tokens.json", auth::parse_tokens);
     log_access(g.accounts.size(), g.tokens.size());
     gate_.emplace(
         std::move(g), [this](std::function<void()> f) { asio::post(io_, std::move(f)); },
         [this](auth::Gate::File file, std::string content, std::function<void(std::optional<std::string>)> done) {
-          const std::string path =
-              setup_.options.state_dir + (file == auth::Gate::File::Users ? "/users.json" : "/tokens.json");
-          writer_.submit({FileOp{FileOp::Kind::Write, path, std::move(content), FileSecrecy::Secret}}, std::move(done));
+          const bool users = file == auth::Gate::File::Users;
+          const std::string path = setup_.options.state_dir + (users ? "/users.json" : "/tokens.json");
+          // `evsed passwd` may have changed the file since evsed read it: writing the
+          // page's copy over it would lose that; a reload reads it first.
+          if (users && modified_time(path) != users_mtime_) {
+            return done("users.json changed on disk since evsed read it (evsed passwd?): `systemctl reload evsed` first");
+          }
+          writer_.submit({FileOp{FileOp::Kind::Write, path, std::move(content), FileSecrecy::Secret}},
+                         [this, users, path, done = std::move(done)](std::optional<std::string> e) {
+                           if (users && !e) users_mtime_ = modified_time(path);
+                           done(std::move(e));
+                         });
         },
         [] { return Clock::now(); }, [this] { return clock_.epoch_now(); }, setup_.log);
     station_->attach_access(&*gate_);
@@ -650,6 +668,7 @@ class Daemon {
   bool tls_loaded_ = false;
   std::string tls_fingerprint_;
   std::int64_t started_epoch_ = 0;
+  std::optional<std::filesystem::file_time_type> users_mtime_;  // of users.json when last read or written
   std::optional<http::RestApi> api_;
   std::optional<http::HttpServer> server_;
   std::optional<mqtt::Bridge> bridge_;

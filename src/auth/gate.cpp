@@ -68,6 +68,31 @@ void Gate::offer_setup_code() {
 
 bool Gate::awaiting_first_admin() const { return !setup_code_.empty(); }
 
+void Gate::change_own_password(const std::string& source, const std::string& account, std::string current,
+                               std::string next, std::function<void(std::string, int)> done) {
+  if (account.empty()) return done("log in with your own account (a token or a trusted network has no password)", 0);
+  if (auto why = password_problem(next)) return done("password: " + *why, 0);
+  if (const int wait = blocked_for(source)) return done("too many failures", wait);
+  const auto it = std::find_if(config_.accounts.begin(), config_.accounts.end(),
+                               [&](const Account& a) { return a.name == account; });
+  if (it == config_.accounts.end()) return done("no account " + core::shown(account), 0);
+  worker_.submit([this, hash = it->hash, current = std::move(current), next = std::move(next), account, source,
+                  done = std::move(done), alive = std::weak_ptr<bool>(alive_)]() mutable {
+    const bool ok = verify_password(hash, current);
+    post_([this, ok, next = std::move(next), account, source, done = std::move(done), alive]() mutable {
+      if (!alive.lock()) return;
+      if (!ok) {
+        failed(source, "wrong current password for '" + core::shown(account) + "'");
+        return done("current: the current password is wrong", 0);
+      }
+      const auto a = std::find_if(config_.accounts.begin(), config_.accounts.end(),
+                                  [&](const Account& x) { return x.name == account; });
+      if (a == config_.accounts.end()) return done("no account " + core::shown(account), 0);
+      set_user(account, a->role, std::move(next), [done = std::move(done)](std::string e) { done(std::move(e), 0); });
+    });
+  });
+}
+
 int Gate::blocked_for(const std::string& source) const {
   const auto it = failures_.find(source);
   const auto now = now_();
@@ -167,36 +192,36 @@ int Gate::write_wait(const std::string& source) {
 }
 
 void Gate::check(const station::Credentials& c, std::function<void(Verdict)> done) {
-  if (any_contains(config_.trusted, c.source) && !c.user) return done({Role::Admin, "trusted " + c.source, false, 0, {}});
+  if (any_contains(config_.trusted, c.source) && !c.user) return done({Role::Admin, "trusted " + c.source, false, 0, {}, {}});
   const auto now = now_();
   if (c.session && !c.user && !c.bearer) {
     const auto s = sessions_.find(*c.session);
-    if (s != sessions_.end() && s->second.until > now) return done({s->second.role, s->second.user, false, 0, s->second.csrf});
+    if (s != sessions_.end() && s->second.until > now) return done({s->second.role, s->second.user, false, 0, s->second.csrf, s->second.user});
     if (s != sessions_.end()) sessions_.erase(s);
     return done({});  // an old cookie is no failure: log in again
   }
   const bool given = c.bearer || c.user;
   if (!given) return done({});
-  if (const int wait = blocked_for(c.source)) return done({Role::None, {}, true, wait, {}});
+  if (const int wait = blocked_for(c.source)) return done({Role::None, {}, true, wait, {}, {}});
   if (c.bearer) {
     const std::string digest = token_digest(*c.bearer);
     for (const auto& t : config_.tokens) {
       if (t.digest.size() == digest.size() && sodium_memcmp(t.digest.data(), digest.data(), digest.size()) == 0) {
         failures_.erase(c.source);
-        return done({t.info.role, "token " + t.info.name, false, 0, {}});
+        return done({t.info.role, "token " + t.info.name, false, 0, {}, {}});
       }
     }
     failed(c.source, "unknown API token");
-    return done({Role::None, {}, true, 0, {}});
+    return done({Role::None, {}, true, 0, {}, {}});
   }
   const std::string user = *c.user;
   const std::string password = c.password.value_or("");
   const std::string key = remember_key(user, password);
   if (auto it = remembered_.find(key); it != remembered_.end() && it->second.until > now) {
     failures_.erase(c.source);  // the right password from here: the count starts again
-    return done({it->second.role, user, false, 0, {}});
+    return done({it->second.role, user, false, 0, {}, user});
   }
-  if (pending_ >= kMaxPendingChecks) return done({Role::None, {}, true, 1, {}});
+  if (pending_ >= kMaxPendingChecks) return done({Role::None, {}, true, 1, {}, {}});
   const auto account = std::find_if(config_.accounts.begin(), config_.accounts.end(),
                                     [&](const Account& a) { return a.name == user; });
   const std::string hash = account != config_.accounts.end() ? account->hash : std::string{};
@@ -216,11 +241,11 @@ void Gate::check(const station::Credentials& c, std::function<void(Verdict)> don
       --pending_;
       if (!ok) {
         failed(source, "wrong name or password for '" + core::shown(user) + "'");
-        return done({Role::None, {}, true, 0, {}});
+        return done({Role::None, {}, true, 0, {}, {}});
       }
       failures_.erase(source);
       remembered_[key] = {role, now_() + kVerifiedFor};
-      done({role, user, false, 0, {}});
+      done({role, user, false, 0, {}, user});
     });
   });
 }

@@ -401,6 +401,34 @@ void RestApi::first_admin(const HttpRequest& req, const Params& p, Respond respo
   });
 }
 
+// POST /password (current, password in the body): an account's own password.
+void RestApi::own_password(const HttpRequest& req, const Params& p, Respond respond) {
+  if (req.method != "POST") return respond(wrong_method("POST"));
+  for (const auto& [name, value] : p.items()) {
+    if (name != "current" && name != "password") {
+      return respond(bad_request(name, "unknown parameter (allowed: current, password)"));
+    }
+  }
+  if (!split_target(req.target).second.empty()) {
+    return respond(bad_request("password", "send the passwords in the request body (a form), not in the URL"));
+  }
+  const auto current = p.get("current");
+  const auto next = p.get("password");
+  if (!current || !next) return respond(bad_request(current ? "password" : "current", "POST /password takes current and password"));
+  station_.access().change_own_password(req.peer, verdict_.account, *current, *next,
+                                        [respond](std::string e, int retry_after_s) {
+                                          if (retry_after_s > 0) return respond(too_many_failures(retry_after_s));
+                                          if (e.empty()) return respond(json_reply(Json{{"changed", true}}));
+                                          if (e.starts_with("current:")) return respond(json_reply(Json{{"error", e.substr(9)}}, 403));
+                                          if (e.starts_with("cannot")) return respond(json_reply(Json{{"error", e}}, 500));
+                                          const auto colon = e.find(':');
+                                          if (colon == std::string::npos || e.starts_with("log in")) {
+                                            return respond(json_reply(Json{{"error", e}}, 400));
+                                          }
+                                          respond(bad_request(e.substr(0, colon), e));
+                                        });
+}
+
 void RestApi::route_tokens(const HttpRequest& req, std::string_view path, const Params& p, Respond respond) {
   station::Access& access = station_.access();
   const bool get = req.method == "GET" || req.method == "HEAD";
@@ -465,6 +493,7 @@ void RestApi::route_users(const HttpRequest& req, std::string_view path, const P
     const std::string who = *name;
     return access.set_user(*name, *role, p.get("password"), [respond, who, role](std::string e) {
       if (!e.empty()) {
+        if (e.find("changed on disk") != std::string::npos) return respond(json_reply(Json{{"error", e}}, 409));
         if (e.starts_with("cannot")) return respond(json_reply(Json{{"error", e}}, 500));
         const auto colon = e.find(':');
         return respond(bad_request(colon == std::string::npos ? "name" : e.substr(0, colon), e));
@@ -476,7 +505,9 @@ void RestApi::route_users(const HttpRequest& req, std::string_view path, const P
   const auto name = url_decode(path.substr(std::string_view{"/users/"}.size())).value_or("");
   access.delete_user(name, [respond, name](bool found, std::string e) {
     if (!found) return respond(json_reply(Json{{"error", e}}, 404));
-    if (!e.empty()) return respond(json_reply(Json{{"error", e}}, e.starts_with("cannot") ? 500 : 409));
+    if (!e.empty()) {
+      return respond(json_reply(Json{{"error", e}}, e.starts_with("cannot") && e.find("changed on disk") == std::string::npos ? 500 : 409));
+    }
     respond(json_reply(Json{{"removed", name}}));
   });
 }
@@ -508,6 +539,7 @@ void RestApi::route(const HttpRequest& req, std::string_view path, const Params&
   if (path == "/login") return log_in(req, p, std::move(respond));
   if (path == "/logout") return log_out(req, std::move(respond));
   if (path == "/setup") return first_admin(req, p, std::move(respond));
+  if (path == "/password") return own_password(req, p, std::move(respond));
   if (path == "/whoami") {
     if (!get) return respond(wrong_method("GET"));
     Json j{{"role", station::to_string(verdict_.role)}, {"who", verdict_.who},

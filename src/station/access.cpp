@@ -34,6 +34,7 @@ std::optional<AccessMode> access_mode_from(std::string_view name) {
 Role required_role(AccessMode mode, bool changes, std::string_view path) {
   if (mode == AccessMode::Open) return Role::None;
   if (path == "/login" || path == "/logout" || path == "/setup") return Role::None;  // they check credentials themselves
+  if (path == "/password") return Role::Viewer;  // anyone with an account, for their own
   // The token and account lists name who may control the charger, the diagnostics
   // bundle holds the log: an admin's business even to read.
   if (changes || path == "/tokens" || path.starts_with("/tokens/") || path == "/users" || path.starts_with("/users/") ||

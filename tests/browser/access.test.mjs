@@ -147,6 +147,20 @@ test('the first visitor makes the admin with the code from the log', async () =>
   // Changes from the page work at once, with the login's CSRF token.
   await page.getByRole('button', { name: 'Solar', exact: true }).click();
   await until('SOLAR', async () => (await (await fetch(`${evsed.url}/settings`)).json()).mode === 'SOLAR');
+  // Their own password, changed on the Settings page; the page logs in again with it.
+  await page.getByRole('link', { name: 'Settings' }).click();
+  const mine = page.getByRole('region', { name: 'Your password' });
+  await mine.getByLabel('Current password').fill('owner password 1');
+  await mine.getByLabel('New password').fill('owner password 2');
+  await mine.getByLabel('Password again').fill('owner password 2');
+  await mine.getByRole('button', { name: 'Change password' }).click();
+  const as = (pw) => fetch(`${evsed.url}/whoami`, { headers: { Authorization: `Basic ${Buffer.from(`owner:${pw}`).toString('base64')}` } });
+  await until('the new password works', async () => (await as('owner password 2')).status === 200);
+  assert.equal((await as('owner password 1')).status, 401);
+  await until('still logged in', () => page.getByRole('button', { name: 'Log out (owner)' }).isVisible());
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  await page.getByRole('button', { name: 'Normal', exact: true }).click();
+  await until('a change with the new login', async () => (await (await fetch(`${evsed.url}/settings`)).json()).mode === 'NORMAL');
   assert.deepEqual(ctx.foreign, []);
   await ctx.close();
 });

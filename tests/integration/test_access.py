@@ -281,6 +281,40 @@ class UsersTest(AccessCase):
             again.wait_ready()
             self.assertEqual(Http(again.port).get("/whoami", headers=basic("dave", "dave-password")).json()["role"], "viewer")
 
+    def test_an_account_changes_its_own_password(self):
+        def change(auth, **fields):
+            return self.http.post("/password", body=form(**fields), headers={**FORM, **auth})
+
+        me = basic("watcher", VIEWER_PW)
+        self.assertEqual(change({}, current=VIEWER_PW, password="x" * 10).status, 401)
+        r = change(me, current="not the password", password="a new viewer pw")
+        self.assertEqual(r.status, 403, r)
+        r = change(me, current=VIEWER_PW, password="short")
+        self.assertEqual((r.status, r.json()["parameter"]), (400, "password"))
+        token = self.http.post("/tokens?name=t&role=viewer", headers=basic("admin", ADMIN_PW)).json()["token"]
+        self.assertEqual(change(bearer(token), current="x" * 10, password="y" * 10).status, 400, "a token has no password")
+        self.assertEqual(self.http.get("/whoami", headers=me).json()["role"], "viewer", "nothing changed")
+        r = change(me, current=VIEWER_PW, password="a new viewer pw")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.http.get("/whoami", headers=me).status, 401)
+        self.assertEqual(self.http.get("/whoami", headers=basic("watcher", "a new viewer pw")).json()["role"], "viewer")
+        self.assertEqual(self.http.post("/settings?mode=3", headers=basic("watcher", "a new viewer pw")).status, 403,
+                         "a viewer still")
+
+    def test_an_edit_by_evsed_passwd_is_not_written_over(self):
+        import signal
+        passwd(self.evsed.state_dir, "shell-made", "made in the shell", role="viewer")
+        r = self.add(name="page-made", role="viewer", password=NEW_USER_PW)
+        self.assertEqual(r.status, 409, r)
+        self.assertIn("systemctl reload evsed", r.json()["error"])
+        self.assertIn("shell-made", self.users_file(), "the shell's account is kept")
+        self.assertNotIn("page-made", self.users_file())
+        self.evsed.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(self.evsed.wait_log("configuration reloaded", 5))
+        self.assertEqual(self.add(name="page-made", role="viewer", password=NEW_USER_PW).status, 200)
+        self.assertEqual({u["name"] for u in self.http.get("/users", headers=basic("admin", ADMIN_PW)).json()["users"]},
+                         {"admin", "watcher", "shell-made", "page-made"})
+
     def test_bad_requests_change_nothing(self):
         before = self.users_file()
         cases = [

@@ -136,7 +136,7 @@ struct GateRig {
       for (auto& f : run) f();
       if (!v) std::this_thread::sleep_for(std::chrono::milliseconds{10});
     }
-    return v.value_or(station::Verdict{Role::None, "no answer", true, 0, {}});
+    return v.value_or(station::Verdict{Role::None, "no answer", true, 0, {}, {}});
   }
   std::mutex m;
   std::deque<std::function<void()>> posted;
@@ -339,6 +339,24 @@ TEST(Gate, WrongSetupCodesAreThrottled) {
   GateRig r(false);
   for (int i = 0; i < auth::kFreeFailures; ++i) EXPECT_NE(r.first_admin("WRNG-CODE-XXXX"), "wait") << i;
   EXPECT_EQ(r.first_admin("WRNG-CODE-XXXX"), "wait");
+}
+
+TEST(Gate, AnAccountChangesItsOwnPassword) {
+  GateRig r;
+  auto change = [&](std::string account, std::string current, std::string next) {
+    std::optional<std::string> e;
+    r.gate->change_own_password("192.0.2.9", account, std::move(current), std::move(next),
+                                [&](std::string x, int wait) { e = wait > 0 ? "wait" : std::move(x); });
+    r.turn_until([&] { return e.has_value(); });
+    return e.value_or("no answer");
+  };
+  EXPECT_NE(change("tv", "not it at all", "a new viewer pw").find("current:"), std::string::npos);
+  EXPECT_NE(change("tv", "the viewer password", "short").find("password:"), std::string::npos);
+  EXPECT_NE(change("", "the viewer password", "a new viewer pw").find("own account"), std::string::npos);
+  EXPECT_EQ(r.check({"192.0.2.9", "tv", "the viewer password", {}}).role, Role::Viewer) << "unchanged so far";
+  EXPECT_EQ(change("tv", "the viewer password", "a new viewer pw"), "");
+  EXPECT_EQ(r.check({"192.0.2.9", "tv", "the viewer password", {}}).role, Role::None);
+  EXPECT_EQ(r.check({"192.0.2.9", "tv", "a new viewer pw", {}}).role, Role::Viewer) << "and still a viewer";
 }
 
 TEST(Gate, TheLastAdminStays) {

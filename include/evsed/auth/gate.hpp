@@ -76,6 +76,8 @@ class Gate final : public station::Access {
   void set_user(std::string name, station::Role role, std::optional<std::string> password,
                 std::function<void(std::string)> done) override;
   void delete_user(const std::string& name, std::function<void(bool, std::string)> done) override;
+  void change_own_password(const std::string& source, const std::string& account, std::string current, std::string next,
+                           std::function<void(std::string, int)> done) override;
   [[nodiscard]] bool awaiting_first_admin() const override;
   void create_first_admin(const std::string& source, const std::string& code, std::string name, std::string password,
                           std::function<void(std::string, int)> done) override;

@@ -68,6 +68,7 @@ class RestApi {
   void log_in(const HttpRequest& req, const Params& p, Respond respond);
   void log_out(const HttpRequest& req, Respond respond);
   void first_admin(const HttpRequest& req, const Params& p, Respond respond);
+  void own_password(const HttpRequest& req, const Params& p, Respond respond);
   HttpResponse get_settings();
   void post_settings(const Params& p, Respond respond);
   void post_mqtt(const Params& p, Respond respond);

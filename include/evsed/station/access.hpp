@@ -56,6 +56,7 @@ struct Verdict {
   bool refused = false;      // credentials were given and are wrong
   int retry_after_s = 0;     // > 0: too many failures from this source; not even checked
   std::string csrf;          // set when the role comes from a login session: changes must carry it
+  std::string account;       // the account whose password (or login) it was; empty for tokens and networks
 };
 
 // A dashboard login: the cookie's value and the token changes must send back.
@@ -109,6 +110,11 @@ class Access {
   // False: no such account. The account's logins end at once.
   virtual void delete_user(const std::string& name, std::function<void(bool found, std::string error)> done) = 0;
 
+  // An account changes its own password, given the current one (checked and
+  // throttled like a login); its logins end, as with any new password.
+  virtual void change_own_password(const std::string& source, const std::string& account, std::string current,
+                                   std::string next, std::function<void(std::string error, int retry_after_s)> done) = 0;
+
   // No admin account yet (and not mode "open"): the first one may be made by
   // whoever has the one-time setup code evsed wrote to its log at start. The
   // code is checked and throttled like a password and works once.
@@ -126,7 +132,7 @@ class Access {
 class OpenAccess final : public Access {
  public:
   [[nodiscard]] AccessMode mode() const override { return AccessMode::Open; }
-  void check(const Credentials&, std::function<void(Verdict)> done) override { done({Role::Admin, "anyone", false, 0, {}}); }
+  void check(const Credentials&, std::function<void(Verdict)> done) override { done({Role::Admin, "anyone", false, 0, {}, {}}); }
   [[nodiscard]] int write_wait(const std::string&) override { return 0; }
   [[nodiscard]] std::vector<TokenInfo> tokens() const override { return {}; }
   void create_token(std::string, Role, std::function<void(std::optional<NewToken>, std::string)> done) override {
@@ -142,13 +148,17 @@ class OpenAccess final : public Access {
   void delete_user(const std::string&, std::function<void(bool, std::string)> done) override {
     done(false, "there are no accounts on this charger");
   }
+  void change_own_password(const std::string&, const std::string&, std::string, std::string,
+                           std::function<void(std::string, int)> done) override {
+    done("there are no accounts on this charger", 0);
+  }
   [[nodiscard]] bool awaiting_first_admin() const override { return false; }
   void create_first_admin(const std::string&, const std::string&, std::string, std::string,
                           std::function<void(std::string, int)> done) override {
     done("there are no accounts on this charger", 0);
   }
   void log_in(const std::string&, std::string, std::string, std::function<void(std::optional<Login>, Verdict)> done) override {
-    done(std::nullopt, {Role::Admin, "anyone", false, 0, {}});
+    done(std::nullopt, {Role::Admin, "anyone", false, 0, {}, {}});
   }
   void log_out(const std::string&) override {}
 };
