@@ -322,64 +322,46 @@ function fillSettings(s) {
   $('#mqtt-password').placeholder = m.password_set ? t('set.password_set') : '';
 }
 
-// --- API tokens (admins) -------------------------------------------------------
+// --- API tokens and accounts (admins) ----------------------------------------
 
-async function loadTokens() {
-  const card = $('#tokens-card');
-  let list;
+// An admin's list (GET path, answering { key: [...] }), or null: the card shows only for admins.
+async function adminList(path, key, card) {
   try {
-    const r = await fetch('/tokens', { cache: 'no-store', headers: headers() });
-    card.hidden = !r.ok;  // an admin's business only
-    if (!r.ok) return;
-    list = (await r.json()).tokens;
-  } catch { return; }
-  const thead = document.createElement('thead');
-  thead.innerHTML = '<tr><th scope="col"></th><th scope="col"></th><th scope="col"></th><th scope="col"></th></tr>';
-  [t('tokens.name'), t('tokens.role'), t('tokens.created'), ''].forEach((h, i) => { thead.rows[0].cells[i].textContent = h; });
-  const tbody = document.createElement('tbody');
-  for (const tok of list) {
-    const tr = tbody.insertRow();
-    tr.insertCell().textContent = tok.name;
-    tr.insertCell().textContent = t(`tokens.${tok.role}`);
-    tr.insertCell().textContent = localTime(tok.created);
-    const b = Object.assign(document.createElement('button'), { type: 'button', textContent: t('tokens.revoke') });
-    b.setAttribute('aria-label', `${t('tokens.revoke')}: ${tok.name}`);
-    b.addEventListener('click', async () => {
-      try {
-        const r = await fetch(`/tokens/${encodeURIComponent(tok.id)}`, { method: 'DELETE', headers: headers() });
-        $('#token-reply').textContent = r.ok ? t('tokens.revoked') : `${t('reply.refused')}: ${(await r.json()).error}`;
-      } catch { $('#token-reply').textContent = t('reply.unreachable'); }
-      loadTokens();
-    });
-    tr.insertCell().append(b);
-  }
-  $('#tokens').replaceChildren(thead, tbody);
+    const r = await fetch(path, { cache: 'no-store', headers: headers() });
+    card.hidden = !r.ok;
+    return r.ok ? (await r.json())[key] : null;
+  } catch { return null; }
 }
 
-// --- accounts (admins) ----------------------------------------------------------
+// A table of `items` with one button per row that DELETEs what the row names.
+function removableTable(el, head, items, cells, { label, name, target, reply, done, reload }) {
+  table(el, [...head, ''], items.map((x) => [...cells(x), '']));
+  items.forEach((x, i) => {
+    const b = Object.assign(document.createElement('button'), { type: 'button', textContent: label });
+    b.setAttribute('aria-label', `${label}: ${name(x)}`);
+    b.addEventListener('click', async () => {
+      show(reply, await post(target(x), {}, { method: 'DELETE' }), [], done);
+      reload();
+    });
+    el.tBodies[0].rows[i].lastElementChild.append(b);
+  });
+}
+
+async function loadTokens() {
+  const list = await adminList('/tokens', 'tokens', $('#tokens-card'));
+  if (!list) return;
+  removableTable($('#tokens'), [t('tokens.name'), t('tokens.role'), t('tokens.created')], list,
+    (tok) => [tok.name, t(`tokens.${tok.role}`), localTime(tok.created)],
+    { label: t('tokens.revoke'), name: (tok) => tok.name, target: (tok) => `/tokens/${encodeURIComponent(tok.id)}`,
+      reply: $('#token-reply'), done: t('tokens.revoked'), reload: loadTokens });
+}
 
 async function loadUsers() {
-  const card = $('#users-card');
-  let list;
-  try {
-    const r = await fetch('/users', { cache: 'no-store', headers: headers() });
-    card.hidden = !r.ok;  // an admin's business only
-    if (!r.ok) return;
-    list = (await r.json()).users;
-  } catch { return; }
-  const rows = list.map((u) => [u.name, t(`tokens.${u.role}`), '']);
-  table($('#users'), [t('users.name'), t('users.role'), ''], rows);
-  const body = $('#users').tBodies[0];
-  list.forEach((u, i) => {
-    const b = Object.assign(document.createElement('button'), { type: 'button', textContent: t('users.remove') });
-    b.setAttribute('aria-label', `${t('users.remove')}: ${u.name}`);
-    b.addEventListener('click', async () => {
-      const reply = await post(`/users/${encodeURIComponent(u.name)}`, {}, { method: 'DELETE' });
-      show($('#user-reply'), reply, [], t('users.removed'));
-      loadUsers();
-    });
-    body.rows[i].cells[2].append(b);
-  });
+  const list = await adminList('/users', 'users', $('#users-card'));
+  if (!list) return;
+  removableTable($('#users'), [t('users.name'), t('users.role')], list, (u) => [u.name, t(`tokens.${u.role}`)],
+    { label: t('users.remove'), name: (u) => u.name, target: (u) => `/users/${encodeURIComponent(u.name)}`,
+      reply: $('#user-reply'), done: t('users.removed'), reload: loadUsers });
 }
 
 // --- history -----------------------------------------------------------------

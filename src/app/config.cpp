@@ -168,6 +168,17 @@ class Section {
     }
   }
 
+  // A file or directory named from the root: `what` says which ("file", "directory").
+  void absolute_path(std::string_view key, std::string_view what, std::string& out) const {
+    const auto v = string(key);
+    if (!v) return;
+    if (v->empty() || v->front() != '/' || core::has_control(*v)) {
+      fail(*node_of(key), path(key) + " = \"" + core::shown(*v) + "\" is not allowed (allowed: an absolute " +
+                              std::string{what} + " path)");
+    }
+    out = *v;
+  }
+
   void boolean(std::string_view key, bool& out) const {
     const toml::node* n = node(key);
     if (!n) return;
@@ -366,15 +377,8 @@ Config parse_root(const toml::table& root, Problems& problems) {
     }
     c.tls_listen = *tls;
   }
-  for (auto [key, into] : {std::pair{"tls_cert", &c.tls_cert}, std::pair{"tls_key", &c.tls_key}}) {
-    if (auto v = http.string(key)) {
-      if (v->empty() || v->front() != '/' || core::has_control(*v)) {
-        http.fail(*http.node_of(key), "http." + std::string{key} + " = \"" + core::shown(*v) +
-                                          "\" is not allowed (allowed: an absolute file path)");
-      }
-      *into = *v;
-    }
-  }
+  http.absolute_path("tls_cert", "file", c.tls_cert);
+  http.absolute_path("tls_key", "file", c.tls_key);
   if (c.tls_cert.empty() != c.tls_key.empty()) {
     throw ConfigError{"http.tls_cert and http.tls_key go together (both, or neither for a self-signed pair)"};
   }
@@ -390,12 +394,7 @@ Config parse_root(const toml::table& root, Problems& problems) {
   if (c.redirect_to_https && !c.tls_listen) {
     http.fail(*http.node_of("redirect_to_https"), "http.redirect_to_https needs http.tls_listen (where to send them)");
   }
-  if (auto www = http.string("www_root")) {
-    if (www->empty() || www->front() != '/' || core::has_control(*www)) {
-      http.fail(*http.node_of("www_root"), "http.www_root = \"" + core::shown(*www) + "\" is not allowed (allowed: an absolute directory path)");
-    }
-    c.www_root = *www;
-  }
+  http.absolute_path("www_root", "directory", c.www_root);
   });
 
   problems.section([&] {
@@ -570,15 +569,8 @@ Config parse_root(const toml::table& root, Problems& problems) {
   mqtt.integer("port", {"port", 1, 65535}, c.mqtt.port);
   mqtt.boolean("tls", c.mqtt.tls);
   if (auto s = mqtt.string("ca_file")) c.mqtt_ca_file = *s;
-  for (auto [key, into] : {std::pair{"client_cert", &c.mqtt_client_cert}, std::pair{"client_key", &c.mqtt_client_key}}) {
-    if (auto v = mqtt.string(key)) {
-      if (v->empty() || v->front() != '/' || core::has_control(*v)) {
-        mqtt.fail(*mqtt.node_of(key), "mqtt." + std::string{key} + " = \"" + core::shown(*v) +
-                                          "\" is not allowed (allowed: an absolute file path)");
-      }
-      *into = *v;
-    }
-  }
+  mqtt.absolute_path("client_cert", "file", c.mqtt_client_cert);
+  mqtt.absolute_path("client_key", "file", c.mqtt_client_key);
   if (c.mqtt_client_cert.empty() != c.mqtt_client_key.empty()) {
     throw ConfigError{"mqtt.client_cert and mqtt.client_key go together"};
   }

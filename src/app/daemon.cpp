@@ -183,6 +183,8 @@ class Daemon {
       respond(simulator_request(world_, r, p));
     });
     started_epoch_ = clock_.epoch_now();
+    diagnostics_config_ = configuration_json(setup_.config_files);  // with the reading at start
+    diagnostics_system_ = system_json();
     api_->add_route("/diagnostics", [this](const http::HttpRequest& r, const http::Params&, http::Respond respond) {
       if (r.method != "GET" && r.method != "HEAD") return respond(http::text_response(405, "Method not allowed; use GET\n"));
       respond(diagnostics());
@@ -328,7 +330,7 @@ class Daemon {
       start_meter_poller();
       log_.info("reload: meters polled anew");
     }
-    setup_.config_files = r.files;
+    diagnostics_config_ = configuration_json(r.files);
     std::string files;
     for (const auto& f : r.files) files += (files.empty() ? "" : ", ") + f;
     log_.info("configuration reloaded from {}", files.empty() ? "built-in defaults" : files);
@@ -362,7 +364,8 @@ class Daemon {
     f.generated = clock_.epoch_now();
     f.uptime_s = static_cast<double>(f.generated - started_epoch_);
     f.settings_json = http::settings_json(*station_->snapshot());
-    f.config_files = setup_.config_files;
+    f.config_json = diagnostics_config_;
+    f.system_json = diagnostics_system_;
     f.auth_mode = std::string{station::to_string(setup_.config.auth)};
     f.trusted_networks = setup_.config.trusted_networks;
     if (gate_) {
@@ -668,6 +671,8 @@ class Daemon {
   bool tls_loaded_ = false;
   std::string tls_fingerprint_;
   std::int64_t started_epoch_ = 0;
+  std::string diagnostics_config_;  // the configuration files for the diagnostics download, redacted
+  std::string diagnostics_system_;
   std::optional<std::filesystem::file_time_type> users_mtime_;  // of users.json when last read or written
   std::optional<http::RestApi> api_;
   std::optional<http::HttpServer> server_;

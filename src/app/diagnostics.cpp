@@ -35,6 +35,11 @@ Json from_toml(const toml::node& n, bool secret) {
   return other.str();
 }
 
+Json parsed(const std::string& text) {
+  Json j = Json::parse(text, nullptr, false);
+  return j.is_discarded() ? Json(nullptr) : j;
+}
+
 Json system_facts() {
   Json j = Json::object();
   utsname u{};
@@ -75,6 +80,14 @@ std::string redacted_config_json(const std::string& path) {
   return out.dump();
 }
 
+std::string configuration_json(const std::vector<std::string>& files) {
+  Json j = Json::object();
+  for (const auto& path : files) j[path] = parsed(redacted_config_json(path));
+  return j.dump();
+}
+
+std::string system_json() { return system_facts().dump(); }
+
 std::string without_setup_code(std::string line) {
   for (auto at = line.find(auth::kSetupCodeLabel); at != std::string::npos;
        at = line.find(auth::kSetupCodeLabel, at + 1)) {
@@ -91,14 +104,12 @@ std::string diagnostics_bundle(const DiagnosticsFacts& f) {
   j["version"] = f.version;
   j["serialnr"] = f.serial;
   j["uptime_s"] = static_cast<std::int64_t>(f.uptime_s);
-  j["system"] = system_facts();
+  j["system"] = parsed(f.system_json);
   j["access"] = {{"auth", f.auth_mode}, {"trusted_networks", f.trusted_networks},
                  {"accounts", f.accounts}, {"tokens", f.tokens}};
   j["https"] = f.https_fingerprint.empty() ? Json(nullptr) : Json{{"fingerprint_sha256", f.https_fingerprint}};
-  Json files = Json::object();
-  for (const auto& path : f.config_files) files[path] = Json::parse(redacted_config_json(path), nullptr, false);
-  j["config"] = files;
-  j["settings"] = Json::parse(f.settings_json, nullptr, false);
+  j["config"] = parsed(f.config_json);
+  j["settings"] = parsed(f.settings_json);
   Json log = Json::array();
   for (const auto& line : f.recent_log) log.push_back(without_setup_code(line));
   j["log"] = log;

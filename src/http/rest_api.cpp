@@ -43,6 +43,26 @@ HttpResponse too_many(const std::string& what, int retry_after_s) {
 }
 HttpResponse too_many_failures(int retry_after_s) { return too_many("too many failed logins", retry_after_s); }
 
+// An account change the access port refused, as REST answers it. Its words
+// say which kind: "<parameter>: why" is the client's mistake, "code:" and
+// "current:" a wrong secret, "cannot ..." the disk, and a file changed behind
+// evsed's back or an admin that must stay a conflict.
+HttpResponse account_refusal(const std::string& e) {
+  if (e.find("changed on disk") != std::string::npos) return json_reply(Json{{"error", e}}, 409);
+  if (e.starts_with("cannot")) return json_reply(Json{{"error", e}}, 500);
+  for (std::string_view secret : {"code: ", "current: "}) {
+    if (e.starts_with(secret)) return json_reply(Json{{"error", e.substr(secret.size())}}, 403);
+  }
+  const auto colon = e.find(':');
+  const std::string field = colon == std::string::npos ? std::string{} : e.substr(0, colon);
+  if (!field.empty() && std::all_of(field.begin(), field.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; })) {
+    Json j{{"error", e}, {"parameter", field}};
+    return json_reply(j, 400);
+  }
+  if (e.starts_with("there is an admin") || e.starts_with("the last admin")) return json_reply(Json{{"error", e}}, 409);
+  return json_reply(Json{{"error", e}}, 400);
+}
+
 HttpResponse wrong_method(std::string allow) {
   HttpResponse r = text_reply(405, "Method not allowed; use " + allow + "\n");
   r.headers.emplace_back("Allow", std::move(allow));
@@ -392,12 +412,7 @@ void RestApi::first_admin(const HttpRequest& req, const Params& p, Respond respo
   const std::string who = *user;
   access.create_first_admin(req.peer, *code, *user, *password, [respond, who](std::string e, int retry_after_s) {
     if (retry_after_s > 0) return respond(too_many_failures(retry_after_s));
-    if (e.empty()) return respond(json_reply(Json{{"name", who}, {"role", "admin"}}));
-    if (e.starts_with("there is an admin")) return respond(json_reply(Json{{"error", e}}, 409));
-    if (e.starts_with("code:")) return respond(json_reply(Json{{"error", e.substr(6)}}, 403));
-    if (e.starts_with("cannot")) return respond(json_reply(Json{{"error", e}}, 500));
-    const auto colon = e.find(':');
-    respond(bad_request(colon == std::string::npos ? "user" : e.substr(0, colon), e));
+    respond(e.empty() ? json_reply(Json{{"name", who}, {"role", "admin"}}) : account_refusal(e));
   });
 }
 
@@ -418,14 +433,7 @@ void RestApi::own_password(const HttpRequest& req, const Params& p, Respond resp
   station_.access().change_own_password(req.peer, verdict_.account, *current, *next,
                                         [respond](std::string e, int retry_after_s) {
                                           if (retry_after_s > 0) return respond(too_many_failures(retry_after_s));
-                                          if (e.empty()) return respond(json_reply(Json{{"changed", true}}));
-                                          if (e.starts_with("current:")) return respond(json_reply(Json{{"error", e.substr(9)}}, 403));
-                                          if (e.starts_with("cannot")) return respond(json_reply(Json{{"error", e}}, 500));
-                                          const auto colon = e.find(':');
-                                          if (colon == std::string::npos || e.starts_with("log in")) {
-                                            return respond(json_reply(Json{{"error", e}}, 400));
-                                          }
-                                          respond(bad_request(e.substr(0, colon), e));
+                                          respond(e.empty() ? json_reply(Json{{"changed", true}}) : account_refusal(e));
                                         });
 }
 
@@ -492,12 +500,7 @@ void RestApi::route_users(const HttpRequest& req, std::string_view path, const P
     if (!role) return respond(bad_request("role", "role must be viewer or admin"));
     const std::string who = *name;
     return access.set_user(*name, *role, p.get("password"), [respond, who, role](std::string e) {
-      if (!e.empty()) {
-        if (e.find("changed on disk") != std::string::npos) return respond(json_reply(Json{{"error", e}}, 409));
-        if (e.starts_with("cannot")) return respond(json_reply(Json{{"error", e}}, 500));
-        const auto colon = e.find(':');
-        return respond(bad_request(colon == std::string::npos ? "name" : e.substr(0, colon), e));
-      }
+      if (!e.empty()) return respond(account_refusal(e));
       respond(json_reply(Json{{"name", who}, {"role", station::to_string(*role)}}));
     });
   }
@@ -505,9 +508,7 @@ void RestApi::route_users(const HttpRequest& req, std::string_view path, const P
   const auto name = url_decode(path.substr(std::string_view{"/users/"}.size())).value_or("");
   access.delete_user(name, [respond, name](bool found, std::string e) {
     if (!found) return respond(json_reply(Json{{"error", e}}, 404));
-    if (!e.empty()) {
-      return respond(json_reply(Json{{"error", e}}, e.starts_with("cannot") && e.find("changed on disk") == std::string::npos ? 500 : 409));
-    }
+    if (!e.empty()) return respond(account_refusal(e));
     respond(json_reply(Json{{"removed", name}}));
   });
 }
